@@ -1,0 +1,11 @@
+"""medgan: MONAI-native GAN augmentation for small labelled CT sets.
+
+Learn per-class generators from a few labelled CT slices, synthesize new labelled slices, plug them into
+MONAI pipelines, measure their quality, and benchmark whether they raise a classifier's sensitivity and
+specificity.
+"""
+__version__ = "0.1.0"
+
+from medgan.errors import CheckpointError, ConfigError, DataError, MedganError
+
+__all__ = ["__version__", "MedganError", "DataError", "CheckpointError", "ConfigError"]
