@@ -1,0 +1,93 @@
+"""Metrics against confusion matrices worked out by hand."""
+import numpy as np
+import pytest
+
+from medgan.benchmark import metrics as M
+from medgan.errors import ConfigError
+
+
+def test_confusion_counts_by_hand():
+    # truth: P P P N N N N ; called: P N P P N N N  -> tp=2 fn=1 tn=3 fp=1
+    t = np.array([1, 1, 1, 0, 0, 0, 0], bool)
+    p = np.array([1, 0, 1, 1, 0, 0, 0], bool)
+    assert M.confusion_counts(t, p) == (2, 1, 3, 1)
+    assert M.sensitivity(t, p) == pytest.approx(2 / 3)
+    assert M.specificity(t, p) == pytest.approx(3 / 4)
+
+
+def test_sensitivity_nan_without_positives():
+    assert np.isnan(M.sensitivity(np.zeros(3, bool), np.ones(3, bool)))
+
+
+@pytest.mark.parametrize(
+    "truth,score,expected",
+    [
+        ([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1], 1.0),
+        ([1, 1, 0, 0], [0.1, 0.2, 0.8, 0.9], 0.0),
+        ([1, 0, 1, 0], [0.9, 0.8, 0.3, 0.1], 0.75),  # pairs: (.9>.8)(.9>.1)(.3<.8)(.3>.1) -> 3/4
+        ([1, 0], [0.5, 0.5], 0.5),  # a tie counts half
+    ],
+)
+def test_auc_by_hand(truth, score, expected):
+    assert M.roc_auc(np.array(truth, bool), np.array(score)) == pytest.approx(expected)
+
+
+def test_auc_matches_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 2, 50).astype(bool)
+    s = np.round(rng.random(50), 1)  # with ties
+    assert M.roc_auc(t, s) == pytest.approx(roc_auc_score(t, s))
+
+
+def test_youden_threshold_separates_perfectly():
+    t = np.array([0, 0, 0, 1, 1], bool)
+    s = np.array([0.1, 0.2, 0.3, 0.7, 0.8])
+    thr = M.choose_threshold(t, s, "youden")
+    assert 0.3 < thr <= 0.7
+    assert M.sensitivity(t, s >= thr) == 1.0 and M.specificity(t, s >= thr) == 1.0
+
+
+def test_target_sensitivity_threshold():
+    t = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
+    s = np.array([0.9, 0.8, 0.4, 0.2, 0.7, 0.3, 0.1, 0.05])
+    thr = M.choose_threshold(t, s, "target_sensitivity", target_sensitivity=0.75)
+    assert M.sensitivity(t, s >= thr) >= 0.75
+    # highest such threshold: catches .9 .8 .4 -> between .4 and .3
+    assert 0.3 < thr <= 0.4
+    with pytest.raises(ConfigError):
+        M.choose_threshold(t, s, "bogus")
+
+
+def test_binary_scoring_by_hand():
+    # positive class 1; threshold 0.5: called positive = rows 0,1,3
+    probs1 = np.array([0.9, 0.6, 0.2, 0.7, 0.1, 0.4])
+    probs = np.stack([1 - probs1, probs1], 1)
+    labels = np.array([1, 1, 1, 0, 0, 0])  # tp=2 fn=1 tn=2 fp=1
+    out = M.score_predictions(probs, labels, {1: 0.5}, positive=1)
+    assert out["sensitivity"] == pytest.approx(2 / 3)
+    assert out["specificity"] == pytest.approx(2 / 3)
+    assert out["balanced_accuracy"] == pytest.approx(2 / 3)
+    # AUC: positives .9 .6 .2 vs negatives .7 .1 .4 -> wins: .9:3, .6:2, .2:1 -> 6/9
+    assert out["auc"] == pytest.approx(6 / 9)
+
+
+def test_multiclass_one_vs_rest_macro_by_hand():
+    probs = np.array([
+        [0.8, 0.1, 0.1],  # label 0, called 0
+        [0.6, 0.3, 0.1],  # label 1, called 0 (class 1 missed)
+        [0.1, 0.8, 0.1],  # label 1, called 1
+        [0.1, 0.1, 0.8],  # label 2, called 2
+    ])
+    labels = np.array([0, 1, 1, 2])
+    out = M.score_predictions(probs, labels, {0: 0.5, 1: 0.5, 2: 0.5}, positive=None)
+    # class 0: tp1 fn0 | tn2 fp1 -> sens 1, spec 2/3 ; class 1: tp1 fn1 | tn2 fp0 -> .5, 1 ; class 2: 1, 1
+    assert out["sensitivity/1"] == pytest.approx(0.5)
+    assert out["specificity/0"] == pytest.approx(2 / 3)
+    assert out["sensitivity"] == pytest.approx((1 + 0.5 + 1) / 3)
+    assert out["specificity"] == pytest.approx((2 / 3 + 1 + 1) / 3)
+    assert out["balanced_accuracy"] == pytest.approx((1 + 0.5 + 1) / 3)
+    # JSON round trip turns threshold keys into strings: still accepted
+    again = M.score_predictions(probs, labels, {"0": 0.5, "1": 0.5, "2": 0.5}, positive=None)
+    assert again["sensitivity"] == out["sensitivity"]
