@@ -1,0 +1,192 @@
+"""``load_data(spec)``: one entry point for every data layout medgan reads.
+
+SPEC is one of
+- ``phantom`` or ``phantom:n_per_class=30,seed=1,include_normal=true`` (the built-in CT phantom),
+- a folder with one sub-folder per class (PNG/JPEG/TIFF, DICOM, 2-D NIfTI),
+- a ``.csv`` pointing into 3-D NIfTI volumes (columns path, slice, label, patient),
+- a MedMNIST ``.npz`` (``train_images``/``train_labels``, ``val_*``, ``test_*``),
+- a MONAI datalist ``.json`` (``monai.data.load_decathlon_datalist`` layout).
+"""
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medgan.data.readers import image_kind, read_image
+from medgan.data.types import ITEM_KEYS, LoadedData
+from medgan.errors import ConfigError, DataError
+
+__all__ = ["load_data", "load_folder", "load_phantom", "parse_options", "finalize"]
+
+
+def load_data(spec: str, **options: Any) -> LoadedData:
+    """Load labelled 2-D slices from ``spec`` (see module docstring) into a :class:`LoadedData`.
+
+    Args:
+        spec: "phantom[:k=v,...]", a class-per-sub-folder directory, a ``.csv``, ``.npz`` or ``.json``.
+        options: loader options, e.g. ``units="HU"`` (16-bit PNG/TIFF hold HU), ``split="train"``
+            (npz / datalist key), or phantom keyword arguments (``n_per_class``, ``seed`` ...).
+
+    Raises:
+        DataError: the data are missing, malformed, corrupt or unusable (message names the file + fix).
+    """
+    spec = str(spec).strip()
+    if spec == "phantom" or spec.startswith("phantom:"):
+        opts = parse_options(spec.partition(":")[2])
+        opts.update(options)
+        return load_phantom(spec, **opts)
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DataError(f"{spec}: no such file or folder",
+                        "pass 'phantom', a folder with one sub-folder per class, or a .csv/.npz/.json file")
+    if path.is_dir():
+        return load_folder(path, **options)
+    name = path.name.lower()
+    from medgan.data import tabular
+
+    if name.endswith(".csv"):
+        return tabular.load_csv_volumes(path, **options)
+    if name.endswith(".npz"):
+        return tabular.load_npz(path, **options)
+    if name.endswith(".json"):
+        return tabular.load_datalist(path, **options)
+    raise DataError(f"{spec}: unsupported data file type",
+                    "use a folder, a .csv (NIfTI volumes), a MedMNIST .npz or a MONAI datalist .json")
+
+
+def parse_options(text: str) -> dict[str, Any]:
+    """``"n_per_class=30,seed=1,include_normal=true,classes=cyst|metastasis"`` -> typed kwargs."""
+    out: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"bad data option {part!r}", "write options as key=value, e.g. phantom:n_per_class=30,seed=1")
+        out[key.strip()] = _parse_value(value.strip())
+    return out
+
+
+def _parse_value(value: str) -> Any:
+    low = value.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if "|" in value:
+        return tuple(v for v in value.split("|") if v)
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def load_phantom(spec: str = "phantom", **options: Any) -> LoadedData:
+    """The built-in CT phantom (``medgan.data.phantom.make_phantom``) with keyword options."""
+    try:
+        from medgan.data.phantom import make_phantom
+    except ModuleNotFoundError as exc:  # pragma: no cover - only before phantom.py lands
+        if exc.name != "medgan.data.phantom":
+            raise
+        raise DataError("the built-in phantom is not available in this installation",
+                        "update medgan, or pass a real data folder with --data") from None
+    try:
+        data = make_phantom(**options)
+    except TypeError as exc:
+        raise ConfigError(f"bad phantom option: {exc}",
+                          "phantom options: n_per_class, seed, classes, include_normal, size, slices_per_patient") from None
+    data.spec = spec
+    return finalize(data.items, data.class_names, spec, dict(data.info))
+
+
+def load_folder(root: Path, units: str | None = None) -> LoadedData:
+    """A folder with one sub-folder per class; files below each class folder (recursively) are slices.
+
+    Patient ids: DICOM PatientID, else a ``patients.csv`` (file,patient) in ``root``, else the file
+    stem (one slice per person). Other files in ``root`` (e.g. ``labels.csv``) are ignored.
+    """
+    root = Path(root)
+    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not class_dirs:
+        files = [p for p in root.iterdir() if p.is_file() and image_kind(p)]
+        hint = ("put the images in one sub-folder per class, e.g. root/normal/*.png and root/lesion/*.png"
+                if files else "put images in one sub-folder per class")
+        raise DataError(f"{root}: no class sub-folders found" + (" (images lie directly in it)" if files else " (empty)"), hint)
+    if len(class_dirs) < 2:
+        raise DataError(f"{root}: only one class folder ({class_dirs[0].name}); need at least two classes",
+                        "add a sub-folder per class (e.g. normal/ and lesion/)")
+    patients_map = _read_patients_csv(root / "patients.csv") if (root / "patients.csv").is_file() else {}
+    items: list[dict[str, Any]] = []
+    skipped = 0
+    stem_items: list[tuple[dict[str, Any], str, str]] = []
+    for label, cdir in enumerate(class_dirs):
+        files = sorted(p for p in cdir.rglob("*") if p.is_file())
+        images = [p for p in files if image_kind(p)]
+        skipped += len(files) - len(images)
+        if not images:
+            raise DataError(f"{cdir}: class folder '{cdir.name}' holds no images",
+                            "add PNG/JPEG/TIFF/DICOM/NIfTI files to it or remove the folder")
+        for path in images:
+            image, meta = read_image(path, units)
+            rel = path.relative_to(root).as_posix()
+            patient = meta.pop("patient", None) or _lookup_patient(patients_map, path, rel)
+            items.append({"image": image, "label": label, "patient": str(patient or ""), "source": str(path),
+                          "orig_size": tuple(int(s) for s in image.shape), **meta})
+            if not patient:
+                stem_items.append((items[-1], path.name.split(".")[0], rel.split(".")[0]))
+    stems = Counter(stem for _, stem, _ in stem_items)
+    for item, stem, rel_stem in stem_items:  # one slice per person: the file stem, unless it repeats
+        item["patient"] = stem if stems[stem] == 1 else rel_stem
+    info = {"loader": "folder", "root": str(root), "skipped_files": skipped,
+            "patients_from": "patients.csv" if patients_map else "DICOM PatientID or file stem"}
+    return finalize(items, [d.name for d in class_dirs], str(root), info)
+
+
+def _read_patients_csv(path: Path) -> dict[str, str]:
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = [f.strip() for f in (reader.fieldnames or [])]
+        if "file" not in fields or "patient" not in fields:
+            raise DataError(f"{path}: expected columns file,patient; found {','.join(fields) or 'none'}",
+                            "write a header line 'file,patient' or delete patients.csv")
+        return {row["file"].strip(): row["patient"].strip() for row in reader if row.get("file")}
+
+
+def _lookup_patient(mapping: dict[str, str], path: Path, rel: str) -> str | None:
+    for key in (rel, path.name, path.name.split(".")[0]):
+        if key in mapping:
+            return mapping[key]
+    return None
+
+
+def finalize(items: list[dict[str, Any]], class_names: list[str], spec: str, info: dict[str, Any]) -> LoadedData:
+    """Check the items (keys, finite pixels, 2-D, one units kind, >= 2 classes) and wrap them."""
+    if not items:
+        raise DataError(f"{spec}: no images found", "check the path and the file types")
+    units = set()
+    for it in items:
+        missing = [k for k in ITEM_KEYS if k not in it]
+        if missing:
+            raise DataError(f"{it.get('source', spec)}: item lacks keys {missing}", "report this as a medgan bug")
+        img = np.asarray(it["image"], dtype=np.float32)
+        if img.ndim != 2 or min(img.shape) < 1:
+            raise DataError(f"{it['source']}: image has shape {img.shape}, expected (H, W)", "use single 2-D slices")
+        if not np.isfinite(img).all():
+            raise DataError(f"{it['source']}: image contains NaN or infinite pixels",
+                            "fix or remove the file (NaN/inf cannot be windowed)")
+        it["image"] = img
+        units.add(it["units"])
+    if len(units) > 1:
+        raise DataError(f"{spec}: mixes 8-bit images and HU images ({sorted(units)})",
+                        "use one kind of file per dataset (all PNG/JPEG, or all DICOM/NIfTI)")
+    labels = np.asarray([int(it["label"]) for it in items])
+    present = np.unique(labels)
+    if len(class_names) < 2 or len(present) < 2:
+        only = class_names[int(present[0])] if len(present) == 1 and int(present[0]) < len(class_names) else "?"
+        raise DataError(f"{spec}: only one class ({only}) present; need at least two classes",
+                        "add images of at least one more class")
+    return LoadedData(items, list(class_names), spec, info)

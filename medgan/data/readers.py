@@ -1,0 +1,149 @@
+"""Read one 2-D image file into native units: PNG/JPEG/TIFF, DICOM, 2-D NIfTI.
+
+Each reader returns ``(image float32 (H, W), meta)`` with meta keys ``format``, ``mode``, ``units``
+and optionally ``patient`` (DICOM PatientID). Failures raise :class:`DataError` naming the file.
+NIfTI arrays are reoriented to the closest canonical (RAS+) orientation and shown the radiological
+way (anterior at the top, patient's right on the image's left), like DICOM pixel data.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medgan.errors import DataError
+
+PIL_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+DICOM_SUFFIXES = {".dcm", ".dicom", ".ima"}
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+
+def image_kind(path: Path) -> str | None:
+    """"pil", "dicom", "nifti" or None (not an image file medgan reads)."""
+    name = path.name.lower()
+    if name.startswith("."):
+        return None
+    if name.endswith(NIFTI_SUFFIXES):
+        return "nifti"
+    suffix = path.suffix.lower()
+    if suffix in PIL_SUFFIXES:
+        return "pil"
+    if suffix in DICOM_SUFFIXES:
+        return "dicom"
+    if suffix == "" and _has_dicom_preamble(path):
+        return "dicom"
+    return None
+
+
+def _has_dicom_preamble(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    return len(head) == 132 and head[128:132] == b"DICM"
+
+
+def read_image(path: str | Path, units: str | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a 2-D image file; ``units="HU"`` declares 16-bit PNG/TIFF values to be HU already."""
+    path = Path(path)
+    kind = image_kind(path)
+    if kind == "pil":
+        return read_pil(path, units)
+    if kind == "dicom":
+        return read_dicom(path)
+    if kind == "nifti":
+        return read_nifti_2d(path)
+    raise DataError(f"{path}: not a supported image file", "use PNG, JPEG, TIFF, DICOM (.dcm) or NIfTI (.nii/.nii.gz)")
+
+
+def read_pil(path: Path, units: str | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """PNG/JPEG/TIFF -> one channel. 8-bit -> units "uint8"; 16-bit -> HU if ``units="HU"`` else /257."""
+    from PIL import Image, UnidentifiedImageError
+
+    fmt = PIL_SUFFIXES[path.suffix.lower()]
+    try:
+        with Image.open(path) as im:
+            im.load()
+            mode = im.mode
+            if mode in ("L", "P", "RGB", "RGBA", "LA", "CMYK", "YCbCr", "1"):
+                arr = np.asarray(im.convert("L"), dtype=np.float32)
+                return arr, {"format": fmt, "mode": mode, "units": "uint8"}
+            arr = np.asarray(im)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read image ({exc})", "remove or replace the corrupt file") from None
+    if arr.ndim == 3:  # multi-channel high bit depth: average the channels
+        arr = arr.mean(axis=-1)
+    arr = arr.astype(np.float32)
+    if units == "HU":
+        return arr, {"format": fmt, "mode": mode, "units": "HU"}
+    if mode.startswith("I;16") or arr.max(initial=0) <= 65535 and arr.min(initial=0) >= 0:
+        return arr / 257.0, {"format": fmt, "mode": mode, "units": "uint8"}
+    raise DataError(
+        f"{path}: {mode} image with values {arr.min():g}..{arr.max():g} has no known units",
+        "pass units='HU' (e.g. --data 'folder' with load_data(spec, units='HU')) if the values are Hounsfield units",
+    )
+
+
+def read_dicom(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """DICOM -> HU via RescaleSlope/RescaleIntercept (JPEG-compressed files need pylibjpeg)."""
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(str(path))
+    except Exception as exc:  # pydicom raises many types for corrupt files
+        raise DataError(f"{path}: not a readable DICOM file ({exc})", "remove or replace the corrupt file") from None
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:
+        raise DataError(
+            f"{path}: cannot decode DICOM pixel data ({exc})",
+            "install pylibjpeg and pylibjpeg-libjpeg (JPEG-compressed DICOM) or replace the file",
+        ) from None
+    if pixels.ndim != 2:
+        raise DataError(f"{path}: DICOM pixel data has shape {pixels.shape}, expected one 2-D slice",
+                        "split multi-frame or colour DICOM into single grey slices")
+    slope = float(getattr(ds, "RescaleSlope", 1.0) or 1.0)
+    intercept = float(getattr(ds, "RescaleIntercept", 0.0) or 0.0)
+    hu = pixels.astype(np.float32) * slope + intercept
+    meta = {"format": "dicom", "mode": str(pixels.dtype), "units": "HU"}
+    patient = str(getattr(ds, "PatientID", "") or "").strip()
+    if patient:
+        meta["patient"] = patient
+    return hu, meta
+
+
+def load_nifti_canonical(path: Path):
+    """nibabel image reoriented to the closest canonical (RAS+) orientation; DataError if unreadable."""
+    import nibabel as nib
+
+    try:
+        img = nib.load(str(path))
+        if len(img.shape) == 2:  # give 2-D images a slice axis so reorientation is defined
+            img = nib.Nifti1Image(np.asarray(img.dataobj)[..., None], img.affine, img.header)
+        return nib.as_closest_canonical(img)
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read NIfTI ({exc})", "remove or replace the corrupt file") from None
+
+
+def axial_display(slice_xy: np.ndarray) -> np.ndarray:
+    """A canonical (RAS+) axial slice indexed [x, y] -> (H, W) image, anterior up, patient right on the left."""
+    return np.ascontiguousarray(np.flip(np.asarray(slice_xy).T, axis=(0, 1)), dtype=np.float32)
+
+
+def read_nifti_2d(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """2-D NIfTI (or a 3-D one with a single slice) -> (H, W) in HU."""
+    img = load_nifti_canonical(path)
+    shape = tuple(int(s) for s in img.shape)
+    if len(shape) != 3 or shape[2] != 1:
+        # a 2-D image may land on another axis after reorientation; squeeze it to one slice
+        squeezable = [ax for ax, s in enumerate(shape[:3]) if s == 1]
+        if len(shape) != 3 or not squeezable:
+            raise DataError(f"{path}: NIfTI has shape {shape}, expected one 2-D slice",
+                            "use a CSV spec (path,slice,label,patient) to take slices from 3-D volumes")
+    data = np.asarray(img.dataobj, dtype=np.float32)
+    ax = 2 if shape[2] == 1 else [a for a, s in enumerate(shape) if s == 1][0]
+    plane = np.take(data, 0, axis=ax)
+    image = axial_display(plane) if ax == 2 else np.ascontiguousarray(np.flip(plane.T, axis=0), dtype=np.float32)
+    return image, {"format": "nifti", "mode": str(img.get_data_dtype()), "units": "HU"}
