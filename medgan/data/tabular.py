@@ -1,0 +1,194 @@
+"""Loaders driven by a table: CSV -> slices of 3-D NIfTI volumes, MedMNIST ``.npz``, MONAI datalist ``.json``."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medgan.data.loaders import finalize
+from medgan.data.readers import axial_display, load_nifti_canonical, read_image
+from medgan.data.types import LoadedData
+from medgan.errors import DataError
+
+__all__ = ["load_csv_volumes", "load_npz", "load_datalist", "parse_slices"]
+
+CSV_COLUMNS = {  # canonical name -> accepted header spellings
+    "path": ("path", "volume", "image", "file"),
+    "slice": ("slice", "slices", "slice_index", "index"),
+    "label": ("label", "class"),
+    "patient": ("patient", "patient_id", "patientid"),
+}
+NPZ_SPLITS = ("train", "val", "test")
+
+
+def _class_index(values: list[str], class_names: list[str] | None = None) -> tuple[list[int], list[str]]:
+    """Map raw label values to indices; names sorted (numerically when all are integers) unless given."""
+    if class_names is None:
+        uniq = sorted(set(values), key=lambda v: (0, int(v), "") if v.lstrip("-").isdigit() else (1, 0, v))
+        class_names = [str(u) for u in uniq]
+    lookup = {name: i for i, name in enumerate(class_names)}
+    out = []
+    for v in values:
+        if v in lookup:
+            out.append(lookup[v])
+        elif v.lstrip("-").isdigit() and 0 <= int(v) < len(class_names):
+            out.append(int(v))
+        else:
+            raise DataError(f"label {v!r} is not one of the classes {class_names}", "fix the label or the class list")
+    return out, list(class_names)
+
+
+def parse_slices(text: str, where: str = "") -> list[int]:
+    """``"12"`` -> [12]; ``"10-20"`` -> [10, ..., 20] (inclusive)."""
+    text = str(text).strip()
+    single = re.fullmatch(r"\d+", text)
+    rng = re.fullmatch(r"(\d+)\s*-\s*(\d+)", text)
+    if single:
+        return [int(text)]
+    if rng and int(rng.group(1)) <= int(rng.group(2)):
+        return list(range(int(rng.group(1)), int(rng.group(2)) + 1))
+    raise DataError(f"{where}: bad slice {text!r}", "write a slice index (12) or an inclusive range (10-20)")
+
+
+def load_csv_volumes(path: Path, **_: Any) -> LoadedData:
+    """CSV with columns path, slice (index or "10-20"), label[, patient] -> axial slices of 3-D NIfTI.
+
+    Volumes are reoriented to the closest canonical orientation (RAS+) with nibabel, so ``slice``
+    counts along the inferior -> superior axis whatever the file's voxel order; each slice is shown
+    anterior up, patient's right on the left. Paths are relative to the CSV's folder. Without a
+    patient column, each volume is one patient.
+    """
+    path = Path(path)
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        found = [f.strip() for f in (reader.fieldnames or [])]
+        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    cols: dict[str, str] = {}
+    for canon, names in CSV_COLUMNS.items():
+        hit = next((f for f in found if f.lower() in names), None)
+        if hit:
+            cols[canon] = hit
+    missing = [c for c in ("path", "slice", "label") if c not in cols]
+    if missing:
+        raise DataError(f"{path}: CSV lacks column(s) {missing}; expected path,slice,label[,patient], found {found}",
+                        "add a header line: path,slice,label,patient")
+    if not rows:
+        raise DataError(f"{path}: CSV has no rows", "add one row per volume/slice range")
+    labels_raw = [row[cols["label"]] for row in rows]
+    label_idx, class_names = _class_index(labels_raw)
+    cache: dict[Path, Any] = {}
+    items: list[dict[str, Any]] = []
+    for rownum, (row, label) in enumerate(zip(rows, label_idx), start=2):
+        where = f"{path}:{rownum}"
+        vol_path = (path.parent / row[cols["path"]]).resolve()
+        if not vol_path.exists():
+            raise DataError(f"{where}: volume {row[cols['path']]} not found", "paths are relative to the CSV's folder")
+        if vol_path not in cache:
+            img = load_nifti_canonical(vol_path)
+            if len(img.shape) != 3:
+                raise DataError(f"{vol_path}: expected a 3-D volume, shape {img.shape}", "use 3-D NIfTI volumes")
+            cache.clear()  # keep one volume in memory at a time (rows are usually grouped by volume)
+            cache[vol_path] = (img, np.asarray(img.dataobj, dtype=np.float32))
+        img, data = cache[vol_path]
+        n = data.shape[2]
+        patient = row.get(cols.get("patient", ""), "") or vol_path.name.split(".")[0]
+        for k in parse_slices(row[cols["slice"]], where):
+            if not 0 <= k < n:
+                raise DataError(f"{where}: slice {k} out of range for {vol_path.name} ({n} axial slices: 0..{n - 1})",
+                                "slice indices count along the inferior->superior axis after reorientation to RAS")
+            image = axial_display(data[:, :, k])
+            items.append({"image": image, "label": label, "patient": patient, "source": f"{vol_path}#z={k}",
+                          "orig_size": tuple(int(s) for s in image.shape), "format": "nifti",
+                          "mode": str(img.get_data_dtype()), "units": "HU"})
+    return finalize(items, class_names, str(path), {"loader": "csv-nifti", "orientation": "RAS (closest canonical)"})
+
+
+def load_npz(path: Path, split: str = "all", class_names: list[str] | None = None, units: str | None = None, **_: Any) -> LoadedData:
+    """MedMNIST ``.npz``: ``{train,val,test}_images`` + ``_labels``; ``split`` "all", "train", "train|val" ...
+
+    MedMNIST has no patient ids, so every image is its own patient (recorded in ``info``).
+    """
+    path = Path(path)
+    try:
+        npz = np.load(path, allow_pickle=False)
+        keys = set(npz.files)
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read .npz ({exc})", "pass a MedMNIST-format .npz file") from None
+    wanted = NPZ_SPLITS if split in ("all", "", None) else tuple(split if isinstance(split, tuple) else str(split).split("|"))
+    present = [s for s in wanted if f"{s}_images" in keys or f"{s}_labels" in keys]
+    problems = [f"{s}_{k}" for s in present for k in ("images", "labels") if f"{s}_{k}" not in keys]
+    if not present or problems:
+        expected = [f"{s}_{k}" for s in wanted for k in ("images", "labels")]
+        raise DataError(f"{path}: missing keys {problems or expected}; found {sorted(keys)}",
+                        "a MedMNIST .npz holds train_images/train_labels (and val_*, test_*)")
+    items: list[dict[str, Any]] = []
+    labels_all: list[str] = []
+    for s in present:
+        images, labels = npz[f"{s}_images"], np.asarray(npz[f"{s}_labels"]).reshape(len(npz[f"{s}_labels"]), -1)
+        if images.shape[0] != labels.shape[0]:
+            raise DataError(f"{path}: {s}_images has {images.shape[0]} images but {s}_labels {labels.shape[0]}",
+                            "the image and label arrays must have the same length")
+        if labels.shape[1] != 1:
+            raise DataError(f"{path}: {s}_labels has shape {labels.shape} (multi-label)", "use a single-label MedMNIST set")
+        if images.ndim == 4:
+            images = images.mean(axis=-1)
+        if images.ndim != 3:
+            raise DataError(f"{path}: {s}_images has shape {images.shape}, expected (N, H, W)", "use a 2-D MedMNIST set")
+        item_units = units or ("uint8" if images.dtype == np.uint8 else "HU")
+        for i in range(images.shape[0]):
+            img = images[i].astype(np.float32)
+            items.append({"image": img, "label": 0, "patient": f"{path.stem}:{s}:{i}", "source": f"{path}#{s}[{i}]",
+                          "orig_size": tuple(int(x) for x in img.shape), "format": "npz", "mode": str(images.dtype),
+                          "units": item_units, "split": s})
+        labels_all += [str(int(v)) for v in labels[:, 0]]
+    idx, names = _class_index(labels_all, list(class_names) if class_names else None)
+    for it, label in zip(items, idx):
+        it["label"] = label
+    info = {"loader": "npz", "splits": list(present),
+            "patients": "MedMNIST has no patient ids: each image is its own patient (splits cannot group slices)"}
+    return finalize(items, names, str(path), info)
+
+
+def load_datalist(path: Path, split: str = "training", units: str | None = None, **_: Any) -> LoadedData:
+    """MONAI datalist ``.json`` (``load_decathlon_datalist``): entries with "image" + "label" (+ "patient").
+
+    Class names come from a top-level "labels" or "classes" list, else the sorted unique labels.
+    """
+    from monai.data import load_decathlon_datalist
+
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read JSON ({exc})", "pass a MONAI datalist .json") from None
+    if not isinstance(raw, dict) or split not in raw:
+        found = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
+        raise DataError(f"{path}: datalist has no {split!r} list; found keys {found}",
+                        'write {"training": [{"image": "a.png", "label": 0, "patient": "p1"}, ...]}')
+    try:
+        entries = load_decathlon_datalist(str(path), is_segmentation=False, data_list_key=split)
+    except Exception as exc:
+        raise DataError(f"{path}: not a valid datalist ({exc})", "each entry needs 'image' and 'label'") from None
+    for n, e in enumerate(entries):
+        missing = [k for k in ("image", "label") if k not in e]
+        if missing:
+            raise DataError(f"{path}: entry {n} of {split!r} lacks key(s) {missing}; found {sorted(e)}",
+                            "each entry needs 'image' (a path) and 'label' (class name or index)")
+    declared = raw.get("labels") or raw.get("classes")
+    names = [str(c) for c in declared] if isinstance(declared, list) else None
+    label_idx, class_names = _class_index([str(e["label"]) for e in entries], names)
+    items: list[dict[str, Any]] = []
+    for e, label in zip(entries, label_idx):
+        img_path = Path(e["image"])
+        if not img_path.exists():
+            raise DataError(f"{path}: image {img_path} not found", "image paths are relative to the JSON's folder")
+        image, meta = read_image(img_path, units)
+        patient = str(e.get("patient") or meta.pop("patient", None) or img_path.name.split(".")[0])
+        meta.pop("patient", None)
+        items.append({"image": image, "label": label, "patient": patient, "source": str(img_path),
+                      "orig_size": tuple(int(s) for s in image.shape), **meta})
+    return finalize(items, class_names, str(path), {"loader": "datalist", "split": split})
