@@ -1,0 +1,86 @@
+"""Shapes, backward passes, batch independence in eval, determinism of init, registry errors."""
+import pytest
+import torch
+
+from medgan.errors import ConfigError
+from medgan.models import build_discriminator, build_generator, dcgan_init_
+
+torch.set_num_threads(1)
+SMALL = {"ngf": 8}
+
+
+@pytest.mark.parametrize("model", ["dcgan", "cgan"])
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_generator_and_discriminator_shapes_and_backward(model, size):
+    G = build_generator(model, num_classes=3, image_size=size, latent_dim=16, ngf=8)
+    D = build_discriminator(model, num_classes=3, image_size=size, ndf=8)
+    z, y = torch.randn(6, 16), torch.tensor([0, 1, 2, 2, 1, 0])
+    x = G(z, y)
+    assert x.shape == (6, 1, size, size)
+    assert x.min() >= -1 and x.max() <= 1
+    logits = D(x, y)
+    assert logits.shape == (6,)
+    logits.sum().backward()
+    assert all(p.grad is not None for p in G.parameters())
+
+
+@pytest.mark.parametrize("model", ["dcgan", "cgan"])
+def test_eval_output_does_not_depend_on_the_rest_of_the_batch(model):
+    G = build_generator(model, num_classes=3, image_size=32, latent_dim=16, ngf=8)
+    G.train()
+    G(torch.randn(16, 16), torch.arange(16) % 3)  # move BN running stats away from init
+    G.eval()
+    z, y = torch.randn(5, 16), torch.tensor([2, 0, 1, 1, 2])
+    with torch.no_grad():
+        batch = G(z, y)
+        single = torch.cat([G(z[i:i + 1], y[i:i + 1]) for i in range(5)])
+    torch.testing.assert_close(batch, single, atol=1e-5, rtol=1e-5)
+
+
+def test_per_class_generator_routes_by_label():
+    G = build_generator("dcgan", num_classes=2, image_size=32, latent_dim=8, ngf=4).eval()
+    z = torch.randn(4, 8)
+    with torch.no_grad():
+        out = G(z, torch.tensor([0, 1, 0, 1]))
+        torch.testing.assert_close(out[[0, 2]], G.generators[0](z[[0, 2]]))
+        torch.testing.assert_close(out[[1, 3]], G.generators[1](z[[1, 3]]))
+
+
+def test_labels_change_conditional_output():
+    G = dcgan_init_(build_generator("cgan", num_classes=2, image_size=32, latent_dim=8, ngf=4),
+                    torch.Generator().manual_seed(0)).eval()
+    with torch.no_grad():
+        for norm in G.norms:
+            norm.gain.weight[1].mul_(2.0)
+        z = torch.randn(1, 8).repeat(2, 1)
+        out = G(z, torch.tensor([0, 1]))
+    assert not torch.allclose(out[0], out[1])
+
+
+def test_dcgan_init_is_seeded_not_global():
+    def make(seed):
+        torch.manual_seed(seed * 100 + 7)  # the global RNG must not matter
+        m = build_discriminator("cgan", num_classes=2, image_size=32, ndf=4)
+        return dcgan_init_(m, torch.Generator().manual_seed(seed))
+
+    a, b, c = make(1), make(1), make(2)
+    x, y = torch.randn(3, 1, 32, 32), torch.tensor([0, 1, 0])
+    torch.testing.assert_close(a(x, y), b(x, y))
+    assert not torch.allclose(a(x, y), c(x, y))
+
+
+def test_ac_head_returns_class_logits():
+    D = build_discriminator("cgan", num_classes=4, image_size=32, ndf=4, ac_head=True)
+    logits, cls = D(torch.randn(2, 1, 32, 32), torch.tensor([0, 3]), return_class_logits=True)
+    assert logits.shape == (2,) and cls.shape == (2, 4)
+
+
+@pytest.mark.parametrize("model,arch,match", [
+    ("gan", {"num_classes": 2}, "unknown model"),
+    ("cgan", {"num_classes": 2, "bogus": 1}, "unknown argument"),
+    ("cgan", {}, "needs argument"),
+    ("dcgan", {"num_classes": 2, "image_size": 48}, "power of two"),
+])
+def test_registry_rejects_bad_arguments(model, arch, match):
+    with pytest.raises(ConfigError, match=match):
+        build_generator(model, **arch)
