@@ -1,0 +1,137 @@
+"""Turn finished folds into ``results.json``: per-arm means + 95 % CIs, paired comparisons, endpoint.
+
+Every number here is computed from the saved per-fold predictions; nothing is typed by hand.
+"""
+from __future__ import annotations
+
+import math
+import platform
+from typing import Any, Sequence
+
+import numpy as np
+
+from medgan.benchmark.config import BenchmarkConfig
+from medgan.benchmark.metrics import METRICS, score_predictions
+from medgan.benchmark.stats import corrected_ttest, mean_ci, paired_cluster_bootstrap, wilcoxon_p
+
+
+def arm_order(records: Sequence[dict[str, Any]], config: BenchmarkConfig) -> list[str]:
+    """Arms in report order: baseline, then per model its ratios, synthetic only, selected."""
+    present = set(records[0]["arms"])
+    order = ["baseline"]
+    for m in config.models:
+        order += [f"{m} ratio {r:g}" for r in config.synthetic_ratios]
+        order += [f"{m} synthetic only", f"{m} selected"]
+    return [a for a in order if a in present]
+
+
+def versions(device: str) -> dict[str, str]:
+    """Versions of the software that produced the numbers."""
+    import monai
+    import scipy
+    import sklearn
+    import torch
+
+    import medgan
+
+    return {"medgan": medgan.__version__, "python": platform.python_version(), "torch": torch.__version__,
+            "monai": monai.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__, "platform": platform.platform(), "device": device,
+            "torch_threads": str(torch.get_num_threads())}
+
+
+def clean(obj: Any) -> Any:
+    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return float(obj) if math.isfinite(float(obj)) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def _bounded(e: dict[str, Any]) -> dict[str, Any]:
+    """Clip a t-interval of a proportion to [0, 1] (few folds give wide intervals)."""
+    e["ci95"] = [min(1.0, max(0.0, v)) if np.isfinite(v) else v for v in e["ci95"]]
+    return e
+
+
+def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: Any, positive: int | None,
+              leakage: dict[str, Any], confound: dict[str, Any], device: str = "cpu",
+              wall_seconds: float = 0.0) -> dict[str, Any]:
+    """The ``results.json`` dict (keys: config, versions, data, arms, primary_endpoint, confound, leakage, timing)."""
+    arms = arm_order(records, config)
+    names = list(data.class_names)
+    per_class_keys = [f"{m}/{c}" for m in ("sensitivity", "specificity", "auc")
+                      for c in ([positive] if positive is not None else range(len(names)))]
+    folds = [(np.asarray(r["test_labels"]), r["test_patients"]) for r in records]
+    probs = {a: [np.asarray(r["arms"][a]["test_probs"]) for r in records] for a in arms}
+    thr = {a: [r["arms"][a]["thresholds"] for r in records] for a in arms}
+
+    def score(arm: str, f: int, idx: np.ndarray) -> dict[str, float]:
+        return score_predictions(probs[arm][f][idx], folds[f][0][idx], thr[arm][f], positive)
+
+    paired = paired_cluster_bootstrap(folds, score, arms, "baseline", list(METRICS), config.n_boot, config.seed)
+    n_test = np.mean([r["counts"]["test"] for r in records])
+    n_train = np.mean([r["counts"]["inner_train"] + r["counts"]["val"] for r in records])
+    out_arms = []
+    for a in arms:
+        entry: dict[str, Any] = {"name": a}
+        ratios = [r["arms"][a]["synthetic_ratio"] for r in records]
+        entry["synthetic_ratio"] = ratios[0] if len(set(map(str, ratios))) == 1 else "selected per fold"
+        if a.endswith("selected"):
+            entry["selected_ratios"] = ratios
+        entry["real_images"] = not a.endswith("synthetic only")
+        for m in METRICS:
+            entry[m] = _bounded(mean_ci([r["arms"][a]["test"][m] for r in records]))
+        entry["per_class"] = {k: _bounded(mean_ci([r["arms"][a]["test"].get(k, float("nan")) for r in records]))
+                              for k in per_class_keys}
+        entry["per_fold"] = [{"repeat": r["repeat"], "fold": r["fold"], **{m: r["arms"][a]["test"][m] for m in METRICS},
+                              "val": {m: r["arms"][a]["val"][m] for m in METRICS},
+                              "thresholds": r["arms"][a]["thresholds"], "n_train": r["arms"][a]["n_train"],
+                              "train": r["arms"][a]["train"]} for r in records]
+        if a != "baseline":
+            diffs = {}
+            for m in METRICS:
+                d = [r["arms"][a]["test"][m] - r["arms"]["baseline"]["test"][m] for r in records]
+                diffs[m] = {**paired[a][m], "method": "paired patient-cluster bootstrap",
+                            "corrected_t": corrected_ttest(d, n_test / max(n_train, 1)), "wilcoxon_p": wilcoxon_p(d)}
+            entry["difference_vs_baseline"] = diffs
+            entry["p_value_vs_baseline"] = {m: diffs[m]["p_value"] for m in METRICS}
+        else:
+            entry["p_value_vs_baseline"] = None
+        out_arms.append(entry)
+    primary = {}
+    for m in config.models:
+        e = next((x for x in out_arms if x["name"] == f"{m} selected"), None)
+        if e is None:
+            continue
+        sens, spec = e["difference_vs_baseline"]["sensitivity"], e["difference_vs_baseline"]["specificity"]
+        primary[m] = {"arm": e["name"], "sensitivity_difference": {k: sens[k] for k in ("mean", "ci95", "p_value")},
+                      "specificity_difference": {k: spec[k] for k in ("mean", "ci95", "p_value")},
+                      "sensitivity_ci_lower_above_0": bool(sens["ci95"][0] > 0),
+                      "specificity_ci_lower_above_0": bool(spec["ci95"][0] > 0)}
+    counts = np.bincount(data.labels.numpy(), minlength=len(names))
+    timing = {k: float(sum(r["timing"][k] for r in records)) for k in ("gan_seconds", "classifier_seconds", "synthesis_seconds", "fold_seconds")}
+    timing.update(total_seconds=float(wall_seconds), mean_fold_seconds=timing["fold_seconds"] / len(records),
+                  per_fold_seconds=[r["timing"]["fold_seconds"] for r in records])
+    return clean({
+        "config": config.to_dict(),
+        "versions": versions(device),
+        "data": {"spec": config.data, "fingerprint": data.fingerprint(), "classes": names,
+                 "counts": {n: int(c) for n, c in zip(names, counts)}, "n_images": len(data),
+                 "n_patients": len(set(data.patients)),
+                 "task": "binary" if positive is not None else "multi-class one-vs-rest",
+                 "positive_class": names[positive] if positive is not None else None,
+                 "window": data.window.to_dict() if hasattr(data.window, "to_dict") else str(data.window)},
+        "arms": out_arms,
+        "primary_endpoint": primary,
+        "confound": confound,
+        "leakage": {**leakage, "test_near_copies_in_train_per_fold": [r["test_near_copies_in_train"] for r in records],
+                    "gan_proof": [{"repeat": r["repeat"], "fold": r["fold"], **r["gan_proof"]} for r in records]},
+        "timing": timing,
+        "folds": [{"repeat": r["repeat"], "fold": r["fold"], **r["counts"]} for r in records],
+    })

@@ -1,0 +1,145 @@
+"""BenchmarkConfig: every choice of a benchmark run, written to ``DIR/config.json`` before it starts.
+
+Two presets: :func:`default_config` (5 folds x 2 repeats, the full protocol) and :func:`quick_config`
+(fewer folds, one repeat, fewer epochs and GAN steps -- the same protocol, only smaller).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from medgan.benchmark.classifier import ClassifierConfig
+from medgan.errors import ConfigError
+
+MODELS = ("cgan", "dcgan")
+THRESHOLD_METHODS = ("youden", "target_sensitivity", "fixed")
+#: Class names treated as "negative" when picking the positive class of a binary task automatically.
+NEGATIVE_NAMES = ("normal", "healthy", "negative", "control", "benign", "no_finding", "none", "0")
+
+
+@dataclass
+class BenchmarkConfig:
+    """Options of one benchmark run.
+
+    Args:
+        data: data spec for :func:`medgan.data.load_data` (e.g. ``"phantom"``, a folder).
+        image_size: side of the square tensors the GAN and classifier see.
+        window: intensity window (preset name, ``"level,width"``) or None for the data's default.
+        folds, repeats: patient-grouped, class-stratified K-fold, repeated with different seeds.
+        val_fraction: share of each training fold (patient-grouped) carved out as inner validation
+            (early stopping, threshold, ratio selection). The GAN never sees it either.
+        ratios: synthetic:real ratios per class for the real+synthetic arms; 0 is the baseline.
+        models: GAN kinds, each its own set of arms (``("cgan",)``, ``("dcgan",)`` or both).
+        tstr: also train on synthetic only and test on real (arm "synthetic only").
+        tstr_ratio: synthetic:real per class for the synthetic-only arm.
+        positive_class: class name scored as positive in a binary task (None: the class that is not
+            named like "normal"; else the second class).
+        threshold: "youden", "target_sensitivity" or "fixed" (0.5), chosen on inner validation.
+        target_sensitivity: for ``threshold="target_sensitivity"``.
+        selection_metric: inner-validation metric that picks the headline arm's ratio ("auc" or
+            "balanced_accuracy"; ties go to the lower validation loss, then the smaller ratio).
+        classifier: the classifier shared by every arm.
+        gan_steps: GAN training steps per fold (None: the GAN trainer's default).
+        gan_options: extra :class:`medgan.training.TrainConfig` fields (e.g. ``{"batch_size": 32}``).
+        dedup_threshold: correlation above which two images are near-duplicates (leakage audit).
+        n_boot: bootstrap replicates for the paired comparisons.
+        seed: master seed (folds, GANs, classifiers, bootstrap).
+        device: "auto", "cpu", "cuda", "cuda:1" ...
+    """
+
+    data: str = "phantom"
+    image_size: int = 64
+    window: str | None = None
+    folds: int = 5
+    repeats: int = 2
+    val_fraction: float = 0.2
+    ratios: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
+    models: tuple[str, ...] = ("cgan",)
+    tstr: bool = True
+    tstr_ratio: float = 1.0
+    positive_class: str | None = None
+    threshold: str = "youden"
+    target_sensitivity: float = 0.9
+    selection_metric: str = "auc"
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    gan_steps: int | None = None
+    gan_options: dict[str, Any] = field(default_factory=dict)
+    dedup_threshold: float = 0.99
+    n_boot: int = 2000
+    seed: int = 0
+    device: str = "auto"
+    preset: str = "default"
+
+    def validate(self) -> "BenchmarkConfig":
+        """Raise :class:`ConfigError` on an impossible option; return self."""
+        if self.folds < 2:
+            raise ConfigError(f"--folds must be at least 2, got {self.folds}", "use e.g. --folds 5")
+        if self.repeats < 1:
+            raise ConfigError(f"--repeats must be at least 1, got {self.repeats}", "use e.g. --repeats 2")
+        if not 0 < self.val_fraction < 0.5:
+            raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}", "use e.g. 0.2")
+        if not self.ratios or any(r < 0 for r in self.ratios):
+            raise ConfigError(f"--ratios must be non-negative numbers, got {self.ratios}", "e.g. --ratios 0,0.5,1,2")
+        bad = [m for m in self.models if m not in MODELS]
+        if bad or not self.models:
+            raise ConfigError(f"unknown GAN model {bad or self.models}", "use --model cgan, dcgan or both")
+        if self.threshold not in THRESHOLD_METHODS:
+            raise ConfigError(f"unknown threshold method {self.threshold!r}", f"use one of {THRESHOLD_METHODS}")
+        if self.selection_metric not in ("auc", "balanced_accuracy"):
+            raise ConfigError(f"unknown selection metric {self.selection_metric!r}", "use 'auc' or 'balanced_accuracy'")
+        if self.classifier.epochs < 1:
+            raise ConfigError("classifier epochs must be >= 1", "e.g. 30")
+        return self
+
+    @property
+    def synthetic_ratios(self) -> tuple[float, ...]:
+        """The ratios > 0 (each a real+synthetic arm), sorted."""
+        return tuple(sorted({float(r) for r in self.ratios if r > 0}))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ratios"] = list(self.ratios)
+        d["models"] = list(self.models)
+        d["classifier"]["channels"] = list(self.classifier.channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "BenchmarkConfig":
+        """Build from a (JSON) dict; unknown keys raise :class:`ConfigError`."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown benchmark config keys {unknown}", f"known keys: {sorted(known)}")
+        d = dict(d)
+        clf = dict(d.pop("classifier", {}) or {})
+        cknown = {f.name for f in fields(ClassifierConfig)}
+        if set(clf) - cknown:
+            raise ConfigError(f"unknown classifier config keys {sorted(set(clf) - cknown)}", f"known: {sorted(cknown)}")
+        if "channels" in clf:
+            clf["channels"] = tuple(clf["channels"])
+        for k in ("ratios", "models"):
+            if k in d:
+                d[k] = tuple(d[k])
+        return cls(classifier=ClassifierConfig(**clf), **d)
+
+    def protocol_hash(self) -> str:
+        """Hash of the options that change results (not the device); resuming requires it to match."""
+        d = self.to_dict()
+        d.pop("device", None)
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def default_config(**overrides: Any) -> BenchmarkConfig:
+    """The full protocol: 5 folds x 2 repeats, ratios 0/0.5/1/2, 30 classifier epochs."""
+    return replace(BenchmarkConfig(), **overrides)
+
+
+def quick_config(**overrides: Any) -> BenchmarkConfig:
+    """The same protocol, small: 2 folds x 1 repeat, ratios 0/1/2, 10 epochs, short GAN training."""
+    base = BenchmarkConfig(
+        folds=2, repeats=1, ratios=(0.0, 1.0, 2.0), classifier=ClassifierConfig(epochs=10, patience=4),
+        gan_steps=150, n_boot=500, preset="quick",
+    )
+    return replace(base, **overrides)

@@ -1,0 +1,171 @@
+"""One outer fold of the benchmark: every arm trained and scored on the same split.
+
+Inside the fold's training part a patient-grouped inner validation split is carved off. The GAN(s)
+train on the remaining *inner training* images only (never validation, never test; checked by
+fingerprint and by index). Every arm then trains the same classifier with the same seed and budget:
+
+- ``baseline``: real inner-training images + classic augmentation;
+- ``<model> ratio <r>``: the same plus ``r`` x (real count) synthetic images per class;
+- ``<model> synthetic only``: synthetic images only (train on synthetic, test on real);
+- ``<model> selected``: the ratio (0 = baseline included) with the best inner-validation score --
+  chosen without looking at the test fold; it reuses that ratio's trained model.
+
+Thresholds are chosen on the inner validation split and applied unchanged to the test fold.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from medgan.benchmark.augment import classic_augmentation
+from medgan.benchmark.classifier import predict_proba, train_classifier
+from medgan.benchmark.config import BenchmarkConfig
+from medgan.benchmark.leakage import cross_split_duplicates
+from medgan.benchmark.metrics import choose_thresholds, score_predictions
+from medgan.benchmark.synthetic import SyntheticPool, gan_data_fingerprint
+from medgan.errors import DataError
+
+GanFactory = Callable[[Any, int, Path], Any]
+
+
+def arm_name(model: str | None, kind: str, ratio: float | None = None) -> str:
+    """Canonical arm names: ``baseline``, ``cgan ratio 0.5``, ``cgan synthetic only``, ``cgan selected``."""
+    if model is None:
+        return "baseline"
+    return f"{model} ratio {ratio:g}" if kind == "ratio" else f"{model} {kind}"
+
+
+def _items(images: torch.Tensor, labels: torch.Tensor, synthetic: bool) -> list[dict[str, Any]]:
+    return [{"image": images[i], "label": int(labels[i]), "synthetic": synthetic} for i in range(len(labels))]
+
+
+def run_fold(
+    data: Any,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    patients: list[str],
+    config: BenchmarkConfig,
+    positive: int | None,
+    fold_seed: int,
+    gan_factory: Callable[[str], GanFactory],
+    gan_dir: Path,
+    device: torch.device,
+    tick: Callable[[str], None] = lambda s: None,
+) -> dict[str, Any]:
+    """Train and score every arm of one fold; returns a JSON-ready record (see module docstring).
+
+    Args:
+        data: the whole :class:`~medgan.data.types.PreparedData`.
+        train_idx, test_idx: the outer split (global indices).
+        patients: grouping ids (after near-duplicate merging).
+        config: the run's options; positive: positive class index for binary tasks (else None).
+        fold_seed: seed of this (repeat, fold): inner split, GAN, classifier (same for every arm).
+        gan_factory: ``gan_factory(model)(train_data, seed, out_dir) -> sampler``.
+        gan_dir: folder for this fold's GAN runs; device: torch device.
+        tick: progress callback, called after each arm with its name.
+    """
+    from medgan.data.splits import check_no_straddle, grouped_split
+
+    t_fold = time.perf_counter()
+    labels = data.labels
+    n_classes = len(data.class_names)
+    tr_labels = labels[torch.as_tensor(train_idx)].numpy()
+    in_rel, val_rel = grouped_split(tr_labels, [patients[i] for i in train_idx], config.val_fraction, fold_seed,
+                                    class_names=data.class_names)
+    inner_idx, val_idx = np.sort(train_idx[in_rel]), np.sort(train_idx[val_rel])
+    for a, b in ((inner_idx, val_idx), (inner_idx, test_idx), (val_idx, test_idx)):
+        check_no_straddle(patients, a, b)
+    inner = data.subset(inner_idx)
+    val_x, val_y = data.images[torch.as_tensor(val_idx)], labels[torch.as_tensor(val_idx)]
+    test_x, test_y = data.images[torch.as_tensor(test_idx)], labels[torch.as_tensor(test_idx)]
+    counts = np.bincount(inner.labels.numpy(), minlength=n_classes)
+    clf_seed = fold_seed + 17
+    aug = classic_augmentation()
+    arms: dict[str, dict[str, Any]] = {}
+    timing: dict[str, float] = {"gan_seconds": 0.0, "classifier_seconds": 0.0, "synthesis_seconds": 0.0}
+
+    def train_arm(name: str, items: list[dict[str, Any]], ratio: float | None) -> None:
+        from monai.data import Dataset
+
+        model, info = train_classifier(Dataset(items, transform=aug), len(inner), val_x, val_y, n_classes,
+                                       data.image_size, config.classifier, clf_seed, device)
+        val_p = predict_proba(model, val_x, device)
+        test_p = predict_proba(model, test_x, device)
+        thr = choose_thresholds(val_p, val_y.numpy(), positive, config.threshold, config.target_sensitivity)
+        arms[name] = {
+            "synthetic_ratio": ratio,
+            "thresholds": {str(k): v for k, v in thr.items()},
+            "val": score_predictions(val_p, val_y.numpy(), thr, positive),
+            "test": score_predictions(test_p, test_y.numpy(), thr, positive),
+            "val_loss": info["best_val_loss"],
+            "test_probs": test_p.round(6).tolist(),
+            "train": {k: info[k] for k in ("steps", "epochs_run", "best_epoch", "seconds")},
+            "n_train": len(items),
+        }
+        timing["classifier_seconds"] += info["seconds"]
+        tick(name)
+
+    real_items = _items(inner.images, inner.labels, synthetic=False)
+    train_arm("baseline", real_items, 0.0)
+    proofs: dict[str, Any] = {}
+    samples: dict[str, Any] = {}
+    for model in config.models:
+        t0 = time.perf_counter()
+        sampler = gan_factory(model)(inner, fold_seed, gan_dir / model)
+        timing["gan_seconds"] += time.perf_counter() - t0
+        seen = gan_data_fingerprint(sampler, gan_dir / model)
+        proofs[model] = {
+            "gan_train_fingerprint": inner.fingerprint(),
+            "gan_reported_fingerprint": seen,
+            "test_fingerprint": data.subset(test_idx).fingerprint(),
+            "test_indices_in_gan_train": int(len(np.intersect1d(inner_idx, test_idx))),
+            "val_indices_in_gan_train": int(len(np.intersect1d(inner_idx, val_idx))),
+            "test_near_copies_in_gan_train": cross_split_duplicates(data.images, inner_idx, test_idx, config.dedup_threshold),
+        }
+        if seen is not None and seen != inner.fingerprint():
+            raise DataError(f"the {model} GAN of this fold reports training data {seen}, not its fold's "
+                            f"training images {inner.fingerprint()}", "delete the fold's gan/ folder and rerun")
+        t0 = time.perf_counter()
+        need = max(list(config.synthetic_ratios) + ([config.tstr_ratio] if config.tstr else []) + [0.0])
+        pool = SyntheticPool.generate(sampler, [int(math.ceil(need * c)) for c in counts], seed=fold_seed + 99)
+        timing["synthesis_seconds"] += time.perf_counter() - t0
+        samples[model] = pool.preview(8)
+        candidates = {0.0: "baseline"} if 0.0 in [float(r) for r in config.ratios] else {}
+        for r in config.synthetic_ratios:
+            name = arm_name(model, "ratio", r)
+            train_arm(name, real_items + pool.items([int(math.ceil(r * c)) for c in counts]), r)
+            candidates[r] = name
+        if config.tstr:
+            train_arm(arm_name(model, "synthetic only"), pool.items([int(math.ceil(config.tstr_ratio * c)) for c in counts]),
+                      config.tstr_ratio)
+        chosen = select_ratio(candidates, arms, config.selection_metric)
+        sel = dict(arms[candidates[chosen]])
+        sel["synthetic_ratio"] = chosen
+        sel["selected_from"] = {f"{r:g}": arms[n]["val"].get(config.selection_metric) for r, n in candidates.items()}
+        arms[arm_name(model, "selected")] = sel
+    timing["fold_seconds"] = time.perf_counter() - t_fold
+    return {
+        "indices": {"inner_train": inner_idx.tolist(), "val": val_idx.tolist(), "test": test_idx.tolist()},
+        "test_labels": test_y.tolist(),
+        "test_patients": [patients[i] for i in test_idx],
+        "counts": {"inner_train": len(inner_idx), "val": len(val_idx), "test": len(test_idx)},
+        "arms": arms,
+        "gan_proof": proofs,
+        "timing": timing,
+        "samples": samples,
+    }
+
+
+def select_ratio(candidates: dict[float, str], arms: dict[str, dict[str, Any]], metric: str) -> float:
+    """The candidate ratio with the best inner-validation ``metric``; ties -> lower val loss -> smaller ratio."""
+    def key(r: float) -> tuple[float, float, float]:
+        v = arms[candidates[r]]["val"].get(metric, float("nan"))
+        v = v if np.isfinite(v) else -np.inf
+        return (-v, arms[candidates[r]]["val_loss"], r)
+
+    return min(candidates, key=key)

@@ -1,0 +1,186 @@
+"""The benchmark protocol: patient-grouped folds x repeats x arms, resumable, with a progress bar.
+
+``run_benchmark(config, out_dir)`` loads and prepares the data, audits near-duplicates (merged into
+pseudo-patients before splitting), draws ``repeats`` patient-grouped stratified K-fold splits, runs every
+fold (:func:`medgan.benchmark.fold.run_fold`) and saves each finished fold atomically as
+``DIR/folds/r<R>_f<F>.json``. A rerun with the same options skips finished folds. Finally it aggregates
+(``results.json``) and writes ``report.md`` with figures.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from medgan.benchmark.config import NEGATIVE_NAMES, BenchmarkConfig
+from medgan.benchmark.fold import run_fold
+from medgan.benchmark.leakage import audit, cross_split_duplicates
+from medgan.errors import ConfigError
+from medgan.utils import atomic_save_json
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as given (checked)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ConfigError(f"unknown device {device!r}", "use auto, cpu, cuda or cuda:N") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but CUDA is not available", "use --device auto or cpu")
+    return dev
+
+
+def resolve_positive(class_names: list[str], positive_class: str | None) -> int | None:
+    """Index of the positive class of a binary task (None for multi-class tasks).
+
+    Without ``positive_class``: the class not named like "normal" (see ``NEGATIVE_NAMES``), else class 1.
+    """
+    if len(class_names) != 2:
+        if positive_class is not None:
+            raise ConfigError(f"--positive-class applies to binary tasks; this one has {len(class_names)} classes",
+                              "drop --positive-class (multi-class tasks are scored one-vs-rest)")
+        return None
+    if positive_class is not None:
+        if positive_class not in class_names:
+            raise ConfigError(f"positive class {positive_class!r} is not one of {class_names}",
+                              f"use --positive-class {class_names[1]}")
+        return class_names.index(positive_class)
+    negative = [i for i, n in enumerate(class_names) if n.lower() in NEGATIVE_NAMES]
+    return 1 - negative[0] if len(negative) == 1 else 1
+
+
+def load_prepared(config: BenchmarkConfig) -> Any:
+    """Load ``config.data`` and make model-ready tensors."""
+    from medgan.data import load_data, prepare_tensors
+
+    return prepare_tensors(load_data(config.data), image_size=config.image_size, window=config.window)
+
+
+def plan_splits(labels: np.ndarray, patients: list[str], config: BenchmarkConfig,
+                class_names: list[str]) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """``(repeat, fold, train_idx, test_idx)`` for every outer fold; repeat ``r`` uses seed ``seed + 1000 r``."""
+    from medgan.data.splits import grouped_kfold
+
+    out = []
+    for r in range(config.repeats):
+        folds = grouped_kfold(labels, patients, config.folds, config.seed + 1000 * r, class_names=class_names)
+        out += [(r, f, tr, te) for f, (tr, te) in enumerate(folds)]
+    return out
+
+
+def arms_per_fold(config: BenchmarkConfig) -> int:
+    """Classifier trainings per fold (the progress bar's unit)."""
+    return 1 + len(config.models) * (len(config.synthetic_ratios) + int(config.tstr))
+
+
+def _check_or_write_config(out: Path, config: BenchmarkConfig, data_fp: str) -> None:
+    path = out / "config.json"
+    payload = {"config": config.to_dict(), "protocol_hash": config.protocol_hash(), "data_fingerprint": data_fp}
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old.get("protocol_hash") != payload["protocol_hash"] or old.get("data_fingerprint") != data_fp:
+            raise ConfigError(
+                f"{out} holds a benchmark with different options or data",
+                "rerun with the same options to resume, or choose a new --out directory",
+            )
+    atomic_save_json(path, payload)
+
+
+def _load_fold(path: Path, protocol_hash: str, test_idx: np.ndarray) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        rec = json.loads(path.read_text())
+    except ValueError:
+        return None
+    if rec.get("protocol_hash") != protocol_hash or rec["indices"]["test"] != test_idx.tolist():
+        return None
+    return rec
+
+
+def run_benchmark(
+    config: BenchmarkConfig,
+    out_dir: str | Path,
+    data: Any = None,
+    gan_factory: Callable[[str], Callable] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run (or resume) the whole benchmark and write ``results.json`` and ``report.md`` under ``out_dir``.
+
+    Args:
+        config: options (see :class:`BenchmarkConfig`).
+        out_dir: output folder (created).
+        data: an already prepared :class:`~medgan.data.types.PreparedData` (default: load ``config.data``).
+        gan_factory: ``gan_factory(model)(train_data, seed, out_dir) -> sampler`` (default: train medgan GANs).
+        progress: show a tqdm bar over folds x arms.
+        log: where progress lines go.
+
+    Returns the results dict (also in ``results.json``).
+    """
+    from tqdm.auto import tqdm
+
+    from medgan.benchmark.aggregate import aggregate
+    from medgan.benchmark.confound import confound_check
+    from medgan.benchmark.report import write_report
+    from medgan.benchmark.synthetic import default_gan_factory
+
+    config.validate()
+    t_start = time.perf_counter()
+    out = Path(out_dir)
+    device = resolve_device(config.device)
+    data = load_prepared(config) if data is None else data
+    positive = resolve_positive(list(data.class_names), config.positive_class)
+    patients, leak = audit(data.images, list(data.patients), config.dedup_threshold)
+    _check_or_write_config(out, config, data.fingerprint())
+    labels = data.labels.numpy()
+    splits = plan_splits(labels, patients, config, list(data.class_names))
+    if gan_factory is None:
+        gan_factory = default_gan_factory(config.gan_steps, config.gan_options, str(device))
+    log(f"benchmark: {len(data)} images, {len(set(patients))} patients, classes {list(data.class_names)}; "
+        f"{config.folds} folds x {config.repeats} repeats, models {list(config.models)}, device {device}; "
+        f"writing to {out.resolve()}")
+    per = arms_per_fold(config)
+    bar = tqdm(total=len(splits) * per, desc="benchmark", unit="arm", disable=not progress, leave=True)
+    records = []
+    for r, f, tr, te in splits:
+        path = out / "folds" / f"r{r}_f{f}.json"
+        rec = _load_fold(path, config.protocol_hash(), te)
+        if rec is not None:
+            bar.update(per)
+            log(f"repeat {r} fold {f}: finished earlier, loaded {path}")
+            records.append(rec)
+            continue
+        bar.set_postfix_str(f"repeat {r} fold {f}")
+        rec = run_fold(data, tr, te, patients, config, positive, config.seed + 1000 * r + 10 * f, gan_factory,
+                       out / "gan" / f"r{r}_f{f}", device, tick=lambda name: bar.update(1))
+        samples = rec.pop("samples")
+        if not (out / "samples.npz").exists():
+            arrays = {f"{m}_class{c}": im for m, per_class in samples.items() for c, im in enumerate(per_class)}
+            with open(out / ".samples.tmp.npz", "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            (out / ".samples.tmp.npz").replace(out / "samples.npz")
+        rec.update(repeat=r, fold=f, protocol_hash=config.protocol_hash(),
+                   test_near_copies_in_train=cross_split_duplicates(data.images, tr, te, config.dedup_threshold))
+        atomic_save_json(path, rec)
+        t = rec["timing"]
+        log(f"repeat {r} fold {f}: {t['fold_seconds']:.1f} s (GAN {t['gan_seconds']:.1f} s, "
+            f"classifiers {t['classifier_seconds']:.1f} s)")
+        records.append(rec)
+    bar.close()
+    confound = confound_check([m for m in data.meta] if data.meta else [{} for _ in range(len(data))], labels,
+                              [(np.asarray(tr), np.asarray(te)) for _, _, tr, te in splits],
+                              len(data.class_names), positive, config.seed)
+    results = aggregate(records, config, data, positive, leak, confound, device=str(device),
+                        wall_seconds=time.perf_counter() - t_start)
+    atomic_save_json(out / "results.json", results)
+    write_report(out, results, data)
+    log(f"wrote {(out / 'results.json').resolve()} and {(out / 'report.md').resolve()} "
+        f"({results['timing']['total_seconds']:.0f} s)")
+    return results

@@ -1,0 +1,266 @@
+"""``report.md`` and PNG figures from ``results.json`` and the saved folds -- no number typed by hand."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medgan.benchmark.metrics import roc_curve_points
+from medgan.utils import atomic_path, atomic_write_text
+
+
+def _fmt(x: Any, pct: bool = True) -> str:
+    if x is None:
+        return "n/a"
+    return f"{100 * x:.1f}" if pct else f"{x:.3f}"
+
+
+def _ci(e: dict[str, Any]) -> str:
+    lo, hi = e["ci95"]
+    return f"{_fmt(e['mean'])} [{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _p(p: Any) -> str:
+    return "n/a" if p is None else (f"{p:.3f}" if p >= 0.001 else "<0.001")
+
+
+def _savefig(fig: Any, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+
+
+def fig_sens_spec(results: dict[str, Any], path: Path) -> None:
+    """Sensitivity and specificity (mean, 95 % CI) per arm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arms = results["arms"]
+    y = np.arange(len(arms))
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(arms) + 1.2))
+    for off, m, col in ((-0.15, "sensitivity", "tab:red"), (0.15, "specificity", "tab:blue")):
+        mean = np.array([np.nan if a[m]["mean"] is None else a[m]["mean"] for a in arms])
+        lo = np.array([np.nan if a[m]["ci95"][0] is None else a[m]["ci95"][0] for a in arms])
+        hi = np.array([np.nan if a[m]["ci95"][1] is None else a[m]["ci95"][1] for a in arms])
+        ax.errorbar(mean, y + off, xerr=[mean - lo, hi - mean], fmt="o", color=col, label=m, capsize=3)
+    ax.set_yticks(y, [a["name"] for a in arms])
+    ax.invert_yaxis()
+    ax.set_xlabel("test-fold value (mean, 95 % CI across folds x repeats)")
+    ax.legend(loc="lower left")
+    ax.grid(axis="x", alpha=0.3)
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def fig_ratio_curve(results: dict[str, Any], path: Path) -> None:
+    """Each metric against the synthetic:real ratio (ratio 0 = baseline), one line per GAN model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arms = {a["name"]: a for a in results["arms"]}
+    models = results["config"]["models"]
+    ratios = sorted({float(r) for r in results["config"]["ratios"] if r > 0})
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), sharex=True)
+    for ax, m in zip(axes, ("sensitivity", "specificity", "balanced_accuracy", "auc")):
+        for model in models:
+            xs = [0.0] + ratios
+            es = [arms["baseline"]] + [arms.get(f"{model} ratio {r:g}") for r in ratios]
+            pts = [(x, e[m]) for x, e in zip(xs, es) if e is not None and e[m]["mean"] is not None]
+            if not pts:
+                continue
+            x = np.array([p[0] for p in pts])
+            mean = np.array([p[1]["mean"] for p in pts])
+            lo = np.array([p[1]["ci95"][0] if p[1]["ci95"][0] is not None else p[1]["mean"] for p in pts])
+            hi = np.array([p[1]["ci95"][1] if p[1]["ci95"][1] is not None else p[1]["mean"] for p in pts])
+            ax.plot(x, mean, "o-", label=model)
+            ax.fill_between(x, lo, hi, alpha=0.2)
+        ax.set_title(m.replace("_", " "))
+        ax.set_xlabel("synthetic : real per class")
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def fig_roc(folds: list[dict[str, Any]], arms: list[str], positive: int | None, path: Path) -> None:
+    """ROC of each arm on the pooled test folds of repeat 0 (binary: positive class; else micro one-vs-rest)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rep0 = [r for r in folds if r["repeat"] == 0]
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    for a in arms:
+        labels = np.concatenate([np.asarray(r["test_labels"]) for r in rep0])
+        probs = np.concatenate([np.asarray(r["arms"][a]["test_probs"]) for r in rep0])
+        if positive is not None:
+            t, s = labels == positive, probs[:, positive]
+        else:
+            t = (labels[:, None] == np.arange(probs.shape[1])[None]).ravel()
+            s = probs.ravel()
+        fpr, tpr, _ = roc_curve_points(t, s)
+        ax.plot(fpr, tpr, label=a, lw=1.3)
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set_xlabel("1 - specificity")
+    ax.set_ylabel("sensitivity")
+    ax.set_title("ROC, test folds of repeat 0 pooled" + ("" if positive is not None else " (micro OvR)"), fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6) -> list[str]:
+    """Real (left) vs synthetic (right) images per class, one block per GAN model; returns the models shown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not samples_path.exists():
+        return []
+    syn = np.load(samples_path)
+    models = sorted({key.rsplit("_class", 1)[0] for key in syn.files})
+    names = list(data.class_names)
+    labels = data.labels.numpy()
+    cols = k * (1 + len(models))
+    fig, axes = plt.subplots(len(names), cols, figsize=(cols * 0.9, len(names) * 1.0 + 0.4), squeeze=False)
+    for c, name in enumerate(names):
+        real = data.images[np.flatnonzero(labels == c)[:k], 0].numpy()
+        blocks = [("real", real)] + [(m, syn[f"{m}_class{c}"]) for m in models]
+        for b, (title, imgs) in enumerate(blocks):
+            for j in range(k):
+                ax = axes[c, b * k + j]
+                ax.axis("off")
+                if j < len(imgs):
+                    ax.imshow(imgs[j], cmap="gray", vmin=-1, vmax=1)
+                if j == 0:
+                    ax.set_title(f"{title}: {name}", fontsize=7, loc="left")
+    _savefig(fig, path)
+    plt.close(fig)
+    return models
+
+
+def primary_sentence(model: str, p: dict[str, Any]) -> str:
+    """The plain-words verdict on the primary endpoint, generated from the numbers."""
+    s, t = p["sensitivity_difference"], p["specificity_difference"]
+
+    def part(name: str, d: dict[str, Any], above: bool) -> str:
+        lo, hi = d["ci95"]
+        verdict = ("the 95 % CI lies above 0: a gain" if above else
+                   "the 95 % CI lies below 0: a loss" if hi is not None and hi < 0 else
+                   "the 95 % CI includes 0: no demonstrated change")
+        return (f"{name} changed by {_fmt(d['mean'])} points (95 % CI {_fmt(lo)} to {_fmt(hi)}, "
+                f"p = {_p(d['p_value'])}); {verdict}")
+
+    both = p["sensitivity_ci_lower_above_0"] and p["specificity_ci_lower_above_0"]
+    head = ("Synthetic data from the **%s** GAN helped: both lower bounds clear 0." % model if both else
+            "Synthetic data from the **%s** GAN did **not** demonstrably help on both endpoints." % model)
+    return (f"{head} With the ratio chosen on the inner validation split ({p['arm']}) versus the baseline, "
+            f"{part('macro sensitivity', s, p['sensitivity_ci_lower_above_0'])}; "
+            f"{part('macro specificity', t, p['specificity_ci_lower_above_0'])}.")
+
+
+def write_report(out: Path, results: dict[str, Any], data: Any, command: str | None = None) -> Path:
+    """Write ``out/report.md`` and ``out/figures/*.png``; returns the report path."""
+    out = Path(out)
+    figs = out / "figures"
+    folds = [json.loads(p.read_text()) for p in sorted((out / "folds").glob("r*_f*.json"))]
+    folds = [f for f in folds if f.get("protocol_hash") == _hash(results)]
+    positive = (results["data"]["classes"].index(results["data"]["positive_class"])
+                if results["data"]["positive_class"] is not None else None)
+    fig_sens_spec(results, figs / "sens_spec.png")
+    fig_ratio_curve(results, figs / "metric_vs_ratio.png")
+    if folds:
+        fig_roc(folds, [a["name"] for a in results["arms"]], positive, figs / "roc.png")
+    shown = fig_samples(out / "samples.npz", data, figs / "samples.png")
+    cfg, d, tm = results["config"], results["data"], results["timing"]
+    lines = [f"# medgan benchmark: {d['spec']}", ""]
+    if command:
+        lines += [f"Produced by `{command}`.", ""]
+    lines += [
+        f"Data: {d['n_images']} images, {d['n_patients']} patients, classes "
+        + ", ".join(f"{k} ({v})" for k, v in d["counts"].items())
+        + f"; task: {d['task']}" + (f", positive class **{d['positive_class']}**" if d["positive_class"] else "")
+        + f"; fingerprint `{d['fingerprint']}`.",
+        f"Protocol: patient-grouped stratified {cfg['folds']}-fold x {cfg['repeats']} repeats; inner validation "
+        f"{_fmt(cfg['val_fraction'])} % of each training fold (early stopping, {cfg['threshold']} threshold, ratio "
+        f"selection by validation {cfg['selection_metric']}); classifier {cfg['classifier']['epochs']} epochs budget; "
+        f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else 'default'}; "
+        f"preset {cfg['preset']}.", "",
+        "## Primary endpoint", "",
+    ]
+    for model, p in results["primary_endpoint"].items():
+        lines += [primary_sentence(model, p), ""]
+    lines += ["## Results (test folds; mean [95 % CI] in %)", "",
+              "| arm | ratio | sensitivity | specificity | balanced acc. | AUC | Δ sens vs baseline | p | Δ spec vs baseline | p |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for a in results["arms"]:
+        ratio = a["synthetic_ratio"] if not a["name"].endswith("selected") else \
+            "/".join(f"{r:g}" for r in a["selected_ratios"])
+        row = [a["name"], str(ratio if ratio is not None else "-")] + [_ci(a[m]) for m in ("sensitivity", "specificity", "balanced_accuracy", "auc")]
+        if a.get("difference_vs_baseline"):
+            ds, dp = a["difference_vs_baseline"]["sensitivity"], a["difference_vs_baseline"]["specificity"]
+            row += [_ci(ds), _p(ds["p_value"]), _ci(dp), _p(dp["p_value"])]
+        else:
+            row += ["-"] * 4
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "Differences: paired patient-cluster bootstrap over the test folds "
+              f"({cfg['n_boot']} replicates); `results.json` also holds the Nadeau-Bengio corrected t-test and "
+              "Wilcoxon p-values. The 'selected' arm's ratio column lists the ratio chosen in each fold.", "",
+              "![sensitivity and specificity per arm](figures/sens_spec.png)", "",
+              "![metrics vs synthetic ratio](figures/metric_vs_ratio.png)", ""]
+    if folds:
+        lines += ["![ROC curves](figures/roc.png)", ""]
+    if shown:
+        lines += [f"Real (left) vs synthetic ({', '.join(shown)}) images per class, from the first fold's GAN:", "",
+                  "![real vs synthetic](figures/samples.png)", ""]
+    lines += _confound_leak_lines(results)
+    lines += ["## Wall time", "",
+              f"Total {tm['total_seconds']:.0f} s in this invocation; folds {tm['fold_seconds']:.0f} s "
+              f"(mean {tm['mean_fold_seconds']:.0f} s per fold); GAN training {tm['gan_seconds']:.0f} s, "
+              f"synthesis {tm['synthesis_seconds']:.0f} s, classifiers {tm['classifier_seconds']:.0f} s; "
+              f"device {results['versions']['device']}, torch threads {results['versions']['torch_threads']}.", ""]
+    path = out / "report.md"
+    atomic_write_text(path, "\n".join(lines))
+    return path
+
+
+def _hash(results: dict[str, Any]) -> str:
+    from medgan.benchmark.config import BenchmarkConfig
+
+    return BenchmarkConfig.from_dict(results["config"]).protocol_hash()
+
+
+def _confound_leak_lines(results: dict[str, Any]) -> list[str]:
+    c, lk = results["confound"], results["leakage"]
+    base_auc = next(a for a in results["arms"] if a["name"] == "baseline")["auc"]
+    lines = ["## Confound check", ""]
+    if not c["informative"]:
+        lines.append("All metadata (original size, format, mode) is identical across images: a metadata-only "
+                     "classifier has nothing to learn (AUC 0.5 by construction).")
+    else:
+        parts = [f"{n.replace('_', ' ')} AUC {_ci(m['auc'])}" for n, m in c["models"].items()]
+        lines.append(f"A classifier that sees only metadata ({', '.join(c['features'])}) on the same test folds: "
+                     f"{'; '.join(parts)} (in %); the CNN baseline: AUC {_ci(base_auc)}. "
+                     + ("Metadata alone separates the classes well: the CNN may be learning acquisition artefacts."
+                        if (c["best_auc"] or 0) >= 0.7 else "Metadata alone is weak here."))
+    proofs = [p for f in lk["gan_proof"] for k, p in f.items() if isinstance(p, dict)]
+    matched = sum(1 for p in proofs if p["gan_reported_fingerprint"] == p["gan_train_fingerprint"])
+    reported = sum(1 for p in proofs if p["gan_reported_fingerprint"] is not None)
+    lines += ["", "## Leakage audit", "",
+              f"Near-duplicates (correlation > {lk['threshold']}): {lk['groups']} group(s) holding "
+              f"{lk['images_in_groups']} images, {lk['groups_spanning_patients']} spanning several patient ids; merged "
+              f"into pseudo-patients ({lk['patients_before']} -> {lk['patients_after']} patients) before splitting. "
+              f"Test images with a near-copy in their training fold: {sum(lk['test_near_copies_in_train_per_fold'])} "
+              f"over all folds.",
+              f"GAN isolation: {len(proofs)} GAN(s) trained; {reported} reported their training-data fingerprint and "
+              f"{matched} matched the fold's inner training set; test indices in GAN training: "
+              f"{sum(p['test_indices_in_gan_train'] for p in proofs)}; validation indices: "
+              f"{sum(p['val_indices_in_gan_train'] for p in proofs)}.", ""]
+    return lines

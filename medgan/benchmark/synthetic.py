@@ -1,0 +1,98 @@
+"""Synthetic images for one fold: train the GAN once, generate one pool, reuse it for every ratio.
+
+The pool is drawn once per fold and model (deterministic per seed); the arm with ratio ``r`` takes the
+first ``ceil(r * n_c)`` images of class ``c``, so larger ratios extend smaller ones (nested sets).
+Generation goes through medgan's MONAI plug-in (:class:`medgan.synthesis.SyntheticDataset`) when the
+sampler supports it, else through the sampler's ``sample_class``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+
+@dataclass
+class SyntheticPool:
+    """Synthetic images per class: ``images[c]`` is a float32 tensor (n_c, 1, S, S) in [-1, 1]."""
+
+    images: list[torch.Tensor]
+
+    @classmethod
+    def generate(cls, sampler: Any, counts: Sequence[int], seed: int) -> "SyntheticPool":
+        """Draw ``counts[c]`` images of every class ``c`` from ``sampler`` (seeded, deterministic)."""
+        out = []
+        for c, n in enumerate(counts):
+            if n <= 0:
+                out.append(torch.zeros(0, 1, 1, 1))
+                continue
+            x = sampler.sample_class(c, int(n), seed=seed + 7919 * c)
+            x = x["image"] if isinstance(x, dict) else x
+            out.append(torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).float().detach().cpu())
+        return cls(out)
+
+    def items(self, counts: Sequence[int]) -> list[dict[str, Any]]:
+        """Item dicts ``{"image", "label", "synthetic": True}``: the first ``counts[c]`` images of class c."""
+        items = []
+        for c, n in enumerate(counts):
+            if n > len(self.images[c]):
+                raise ValueError(f"pool holds {len(self.images[c])} images of class {c}, {n} requested")
+            items += [{"image": self.images[c][i], "label": c, "synthetic": True} for i in range(int(n))]
+        return items
+
+    def preview(self, k: int = 8) -> list[np.ndarray]:
+        """Up to ``k`` images per class as numpy (k, S, S), for the report's real-vs-synthetic grid."""
+        return [im[:k, 0].numpy() for im in self.images]
+
+
+def gan_data_fingerprint(sampler: Any, run_dir: Path) -> str | None:
+    """The training-data fingerprint a GAN reports (sampler attribute or ``generator.json``), or None."""
+    for attr in ("data_fingerprint",):
+        value = getattr(sampler, attr, None)
+        if isinstance(value, str):
+            return value
+    meta = getattr(sampler, "meta", None)
+    if isinstance(meta, dict) and isinstance(meta.get("data_fingerprint"), str):
+        return meta["data_fingerprint"]
+    for path in sorted(Path(run_dir).glob("**/generator.json")):
+        try:
+            value = json.loads(path.read_text()).get("data_fingerprint")
+        except (OSError, ValueError):
+            continue
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def default_gan_factory(steps: int | None, options: dict[str, Any], device: str) -> Callable[[str], Callable]:
+    """``factory(model)(train_data, seed, out_dir) -> sampler`` using :func:`medgan.training.train`.
+
+    The GAN trains on exactly ``train_data`` (no internal hold-out). A finished run directory whose
+    export matches ``train_data``'s fingerprint is reused instead of retrained (resumed benchmarks).
+    """
+
+    def for_model(model: str) -> Callable:
+        def factory(train_data: Any, seed: int, out_dir: Path) -> Any:
+            from medgan.synthesis import load_generator
+            from medgan.training import TrainConfig, train
+
+            out_dir = Path(out_dir)
+            if (out_dir / "generator.json").exists() and gan_data_fingerprint(None, out_dir) == train_data.fingerprint():
+                return load_generator(out_dir)
+            names = {f.name for f in fields(TrainConfig)}
+            wanted: dict[str, Any] = {"model": model, "seed": seed, "image_size": train_data.image_size,
+                                      "holdout_fraction": 0.0, "device": device}
+            if steps is not None:
+                wanted["steps"] = steps
+            wanted.update(options)
+            cfg = TrainConfig(**{k: v for k, v in wanted.items() if k in names})
+            run_dir = train(cfg, train_data, out_dir, resume=(out_dir / "checkpoints" / "last.pt").exists(), progress=False)
+            return load_generator(run_dir)
+
+        return factory
+
+    return for_model

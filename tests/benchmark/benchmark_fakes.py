@@ -1,0 +1,55 @@
+"""Tiny data and a fake GAN factory for benchmark tests (no real GAN training)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from medgan.data.types import PreparedData
+from medgan.transforms.windows import IntensityWindow
+
+
+def tiny_data(n_per_class: int = 12, size: int = 16, n_classes: int = 2, seed: int = 0) -> PreparedData:
+    """Class c has a bright square at a class-specific place; 2 images per patient."""
+    rng = np.random.default_rng(seed)
+    imgs, labels, patients, meta = [], [], [], []
+    for c in range(n_classes):
+        for i in range(n_per_class):
+            x = rng.normal(-0.5, 0.2, (size, size)).astype(np.float32)
+            o = 2 + 4 * c
+            x[o:o + 4, o:o + 4] += 1.0 + 0.2 * rng.standard_normal()
+            imgs.append(np.clip(x, -1, 1))
+            labels.append(c)
+            patients.append(f"c{c}p{i // 2}")
+            meta.append({"source": f"tiny:{c}:{i}", "orig_size": (100 + 10 * c, 100), "format": "png", "mode": "L"})
+    return PreparedData(torch.as_tensor(np.stack(imgs))[:, None], torch.as_tensor(labels, dtype=torch.long),
+                        patients, [f"class{c}" for c in range(n_classes)], IntensityWindow("uint8", name="uint8"), meta)
+
+
+class FakeSampler:
+    """Class-mean image of its training data plus noise; remembers what it was trained on."""
+
+    def __init__(self, train_data: PreparedData):
+        self.data_fingerprint = train_data.fingerprint()
+        self.seen_sources = [m["source"] for m in train_data.meta]
+        self.means = [train_data.images[train_data.labels == c].mean(0) for c in range(len(train_data.class_names))]
+
+    def sample_class(self, c: int, n: int, seed: int = 0) -> torch.Tensor:
+        g = torch.Generator().manual_seed(seed)
+        return (self.means[c][None] + 0.1 * torch.randn((n,) + tuple(self.means[c].shape), generator=g)).clamp(-1, 1)
+
+
+class FakeFactory:
+    """``factory(model)(train_data, seed, out_dir)``; records every call."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+
+    def __call__(self, model: str):
+        def make(train_data: PreparedData, seed: int, out_dir: Path) -> FakeSampler:
+            sampler = FakeSampler(train_data)
+            self.calls.append({"model": model, "seed": seed, "sources": set(sampler.seen_sources), "out_dir": out_dir})
+            return sampler
+
+        return make
