@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from medgan.cli import main
 
 
@@ -35,6 +37,7 @@ def test_empty_class_folder_exit_2(png_folder, capsys):
     assert "'x' holds no images" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_process_exit_status(tmp_path):
     proc = subprocess.run([sys.executable, "-c", "import sys; from medgan.cli import main; sys.exit(main())", "data", "--data", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
