@@ -1,0 +1,72 @@
+"""``medgan train``: train a GAN on a dataset spec and write a run directory (thin over medgan.training)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+#: CLI flag -> TrainConfig field (only flags the user actually passes override the config file).
+OVERRIDES = {"model": "model", "image_size": "image_size", "steps": "steps", "batch_size": "batch_size",
+             "seed": "seed", "device": "device", "amp": "amp", "threads": "num_threads"}
+
+
+def register(subparsers) -> None:
+    """Add the ``train`` subcommand."""
+    p = subparsers.add_parser(
+        "train", help="train a per-class DCGAN or a conditional GAN; writes samples, log, checkpoints, export",
+        description="Train a GAN on labelled slices. The run directory gets config.json, log.csv, "
+        "samples/step_XXXXXX.png, checkpoints/last.pt and generator.safetensors + generator.json. "
+        "Multi-process: torchrun --nproc_per_node=N -m medgan train ...")
+    p.add_argument("--data", required=True, metavar="SPEC", help="dataset spec, e.g. 'phantom' or a class-per-folder dir")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory")
+    p.add_argument("--model", choices=("cgan", "dcgan"), default=None, help="cgan (default) or dcgan (one per class)")
+    p.add_argument("--image-size", type=int, default=None, help="64 (default) or 128")
+    p.add_argument("--steps", type=int, default=None, help="generator updates (default 3000)")
+    p.add_argument("--batch-size", type=int, default=None, help="images per step per process (default 32)")
+    p.add_argument("--seed", type=int, default=None, help="seed for weights, noise, batches (default 0)")
+    p.add_argument("--window", metavar="PRESET|L,W", help="intensity window for HU data, e.g. abdomen or 40,80")
+    p.add_argument("--units", choices=("HU",), help="declare 16-bit PNG/TIFF values to be Hounsfield units")
+    p.add_argument("--config", metavar="JSON", help="TrainConfig fields as JSON (flags given here override it)")
+    p.add_argument("--resume", action="store_true", help="continue RUN_DIR/checkpoints/last.pt (same options + data)")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
+    p.add_argument("--amp", action="store_true", default=None, help="bfloat16 autocast")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def build_config(args: argparse.Namespace):
+    """TrainConfig from --config (or RUN/config.json when resuming) plus the flags given."""
+    from medgan.training import TrainConfig
+
+    base: dict = {}
+    source = args.config or (Path(args.out) / "config.json" if args.resume and (Path(args.out) / "config.json").is_file() else None)
+    if source:
+        base = TrainConfig.from_json(source).to_dict() if args.config else json.loads(Path(source).read_text())
+        base.pop("class_names", None)
+    for flag, field in OVERRIDES.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            base[field] = value
+    return TrainConfig.from_dict(base)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load data, build the config, train, print where things are."""
+    import os
+
+    import torch
+
+    from medgan.data import load_data, prepare_tensors
+    from medgan.training import train
+
+    config = build_config(args)
+    torch.manual_seed(config.seed)  # entry points may seed the world; the library uses its own generators
+    options = {"units": args.units} if args.units else {}
+    data = prepare_tensors(load_data(args.data, **options), image_size=config.image_size, window=args.window)
+    out = train(config, data, args.out, resume=args.resume, progress=not args.quiet)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"run:       {out}")
+        print(f"samples:   {out / 'samples'}")
+        print(f"generator: {out / 'generator.json'} (+ generator.safetensors)")
+    return 0
