@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage
 
 from medgan.data.phantom_anatomy import draw_anatomy, grid, render_anatomy
-from medgan.data.phantom_lesions import LESION_TYPES, NORMAL, Lesion, draw_lesion, render_lesion
+from medgan.data.phantom_lesions import LESION_TYPES, NORMAL, Lesion, draw_lesions, render_lesion
 from medgan.data.types import LoadedData
 from medgan.errors import ConfigError
 
@@ -41,7 +41,7 @@ def _check_args(n_per_class: int, classes: Sequence[str], include_normal: bool, 
     names = [str(c).strip().lower() for c in classes]
     if not isinstance(n_per_class, (int, np.integer)) or isinstance(n_per_class, bool) or n_per_class < 1:
         raise ConfigError(f"phantom n_per_class must be an integer >= 1, got {n_per_class!r}",
-                          "e.g. make_phantom(n_per_class=40) or --data phantom:n=40")
+                          "e.g. make_phantom(n_per_class=40) or --data phantom:n_per_class=40")
     if not names:
         raise ConfigError("phantom needs at least one class", f"choose from {', '.join(PHANTOM_CLASSES)}")
     unknown = [c for c in names if c not in PHANTOM_CLASSES]
@@ -83,7 +83,7 @@ def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int
     scale = size / 128.0
     blur = rng.uniform(*BLUR_PX) * scale
     noise_sd = rng.uniform(*NOISE_HU)
-    les = None if kind == NORMAL else draw_lesion(rng, kind, an.hu["liver"], an.hu["aorta"])
+    lesions = [] if kind == NORMAL else draw_lesions(rng, kind, an.hu["liver"], an.hu["aorta"])
     z0 = rng.uniform(-0.5, 0.5)
     dz = rng.uniform(0.1, 0.25)
     # lesion cuts: spread around its centre, never so far off that it vanishes
@@ -92,10 +92,10 @@ def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int
     out = []
     for k in range(n_slices):
         img, liver = render_anatomy(an, x, y, z0 + k * dz)
-        if les is not None:
+        for j, les in enumerate(lesions):
             if k == 0:
                 _place(les, liver, x, y, rng)
-            cut = float(np.clip(cut0 + k * dcut, -0.7, 0.7))
+            cut = float(np.clip(cut0 + k * dcut + 0.3 * j, -0.7, 0.7))
             render_lesion(img, liver, x, y, les, cut)
         img = ndimage.gaussian_filter(img, blur, mode="nearest")
         noise = ndimage.gaussian_filter(rng.standard_normal((size, size)).astype(np.float32),

@@ -21,8 +21,8 @@ LESION_TYPES = ("cyst", "metastasis", "hemangioma")
 NORMAL = "normal"
 
 #: Lesion radius range (normalised units: 1.0 = half the image width), sampled log-uniformly.
-#: At 64 x 64 pixels this is about 1.9 to 6.4 pixels: small lesions are deliberately hard.
-RADIUS_RANGE = (0.06, 0.20)
+#: At 64 x 64 pixels this is about 3.8 to 11 pixels; extra lesions of a patient are smaller still.
+RADIUS_RANGE = (0.12, 0.34)
 
 
 @dataclass
@@ -42,10 +42,23 @@ class Lesion:
     centre: tuple[float, float] = (0.0, 0.0)   # set when placed in the liver
 
 
-def draw_lesion(rng: np.random.Generator, kind: str, liver_hu: float, aorta_hu: float) -> Lesion:
+#: Probability of 1, 2, 3 lesions per patient (metastases are more often multiple).
+LESION_COUNT_P = {"cyst": (0.7, 0.3, 0.0), "metastasis": (0.4, 0.35, 0.25), "hemangioma": (0.8, 0.2, 0.0)}
+
+
+def draw_lesions(rng: np.random.Generator, kind: str, liver_hu: float, aorta_hu: float) -> list[Lesion]:
+    """Draw a patient's lesions of ``kind``: the first at full size, any further ones smaller."""
+    n = 1 + int(rng.choice(3, p=LESION_COUNT_P[kind]))
+    out = [draw_lesion(rng, kind, liver_hu, aorta_hu)]
+    for _ in range(n - 1):
+        out.append(draw_lesion(rng, kind, liver_hu, aorta_hu, scale=float(rng.uniform(0.5, 0.85))))
+    return out
+
+
+def draw_lesion(rng: np.random.Generator, kind: str, liver_hu: float, aorta_hu: float, scale: float = 1.0) -> Lesion:
     """Draw one lesion of ``kind`` for a patient whose liver/aorta enhance to the given HU."""
     u = rng.uniform
-    radius = float(np.exp(u(np.log(RADIUS_RANGE[0]), np.log(RADIUS_RANGE[1]))))
+    radius = scale * float(np.exp(u(np.log(RADIUS_RANGE[0]), np.log(RADIUS_RANGE[1]))))
     none = np.zeros((0, 2))
     if kind == "cyst":
         return Lesion(kind, radius, u(0.8, 1.0), u(0, np.pi), none, u(0.0, 15.0), 0.0, 0.0, 0.0, none)
@@ -54,14 +67,14 @@ def draw_lesion(rng: np.random.Generator, kind: str, liver_hu: float, aorta_hu: 
         harm = np.stack([u(0.05, 0.18, k) / np.arange(1, k + 1) ** 0.5, u(0, 2 * np.pi, k)], 1)
         return Lesion(
             kind, radius, u(0.7, 1.0), u(0, np.pi), harm, core_hu=u(20.0, 40.0),
-            rim_hu=liver_hu + u(15.0, 40.0), rim_width=u(0.15, 0.3),
+            rim_hu=liver_hu + u(20.0, 50.0), rim_width=u(0.2, 0.35),
             halo=u(8.0, 20.0) if rng.random() < 0.5 else 0.0, nodules=none,
         )
     if kind == "hemangioma":
         n = int(rng.integers(3, 7))
         # discontinuous: nodules at spread-out angles with gaps between them
         base = np.sort(u(0, 2 * np.pi, n))
-        nod = np.stack([base, u(0.18, 0.32, n)], 1)
+        nod = np.stack([base, u(0.22, 0.36, n)], 1)
         harm = np.stack([u(0.0, 0.05, 2), u(0, 2 * np.pi, 2)], 1)
         return Lesion(kind, radius, u(0.85, 1.0), u(0, np.pi), harm, core_hu=u(28.0, 45.0),
                       rim_hu=aorta_hu * u(0.85, 1.0), rim_width=0.0, halo=0.0, nodules=nod)
