@@ -1,0 +1,176 @@
+"""Write synthetic labelled images to disk for other tools: NIfTI or PNG, a MONAI datalist, a preview.
+
+Layout of ``out_dir``::
+
+    images/<class_name>/<class_name>_00000.nii.gz   (or .png)
+    preview.png                                       first images of every class, one row per class
+    synthesis.json                                    what generated them (generator, seed, units, spacing)
+    datalist.json                                     {"training": [{"image", "label", "class_name"}], "labels": [...]}
+
+Intensities: NIfTI images are float32 in the generator's native units, mapped back with
+``window.from_unit`` -- Hounsfield units for models trained on HU data (values span the training window,
+e.g. -150..250 HU for "abdomen"; nothing outside the window can be produced), 0..255 for models trained on
+8-bit images. The NIfTI affine holds the pixel spacing: ``meta["spacing"]`` of the export where recorded,
+else 1 mm (the phantom and unknown sources; ``synthesis.json`` says which). PNG images are 8-bit: the
+window mapped linearly to 0..255.
+
+Every file is written atomically; existing images from the same generator and seed are kept, so an
+interrupted run can be re-run to complete it; ``datalist.json`` is written last, so a datalist never
+lists a missing file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from medgan.errors import ConfigError
+from medgan.utils import atomic_path, atomic_save_json
+
+__all__ = ["synthesize_to_dir", "FORMATS"]
+
+FORMATS = {"nifti": ".nii.gz", "png": ".png"}
+#: filter(images (N,1,S,S) in [-1,1], class index) -> bool mask (N,) of images to DROP.
+NearCopyFilter = Callable[[torch.Tensor, int], torch.Tensor]
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
+    return keep or "class"
+
+
+def _spacing(meta: dict[str, Any]) -> tuple[float, str]:
+    value = meta.get("spacing")
+    if isinstance(value, (int, float)) and value > 0:
+        return float(value), "generator metadata"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float)) and v > 0 for v in value):
+        return float(value[0]), "generator metadata"
+    return 1.0, "default 1 mm (spacing not recorded by the training data)"
+
+
+def _to_uint8(unit: np.ndarray) -> np.ndarray:
+    return np.clip(np.round((unit + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def _write_image(path: Path, unit: np.ndarray, fmt: str, window: Any, spacing: float) -> None:
+    """Write one (S, S) image given in [-1, 1]."""
+    with atomic_path(path) as tmp:
+        if fmt == "nifti":
+            import nibabel as nib
+
+            native = np.asarray(window.from_unit(unit.astype(np.float64)), dtype=np.float32)
+            img = nib.Nifti1Image(native, np.diag([spacing, spacing, 1.0, 1.0]))
+            img.header.set_xyzt_units("mm")
+            img.header["descrip"] = b"medgan synthetic"
+            nib.save(img, str(tmp.with_suffix(".nii.gz")))  # nibabel picks compression by suffix
+            os.replace(tmp.with_suffix(".nii.gz"), tmp)
+        else:
+            from PIL import Image
+
+            Image.fromarray(_to_uint8(unit), mode="L").save(tmp, format="PNG")
+
+
+def _write_preview(path: Path, rows: list[np.ndarray]) -> None:
+    """A grid PNG: one row per class (8-bit window), blank cells where a class has fewer images."""
+    from PIL import Image
+
+    cols = max([len(r) for r in rows] + [1])
+    size = next((len(r[0]) for r in rows if len(r)), 1)
+    grid = np.zeros((len(rows) * (size + 2), cols * (size + 2)), dtype=np.uint8)
+    for r, imgs in enumerate(rows):
+        for c, im in enumerate(imgs):
+            grid[r * (size + 2) + 1: r * (size + 2) + 1 + size, c * (size + 2) + 1: c * (size + 2) + 1 + size] = _to_uint8(im)
+    with atomic_path(path) as tmp:
+        Image.fromarray(grid, mode="L").save(tmp, format="PNG")
+
+
+def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, fmt: str = "nifti",
+                      seed: int = 0, batch_size: int = 64, progress: bool = True,
+                      drop_filter: NearCopyFilter | None = None, max_tries: int = 10) -> Path:
+    """Synthesize ``per_class`` images of every class into ``out_dir``; returns the datalist path.
+
+    Args:
+        sampler: a :class:`medgan.synthesis.GeneratorSampler`.
+        out_dir: output folder (created; re-running with the same generator and seed completes it).
+        per_class: images per class.
+        fmt: "nifti" (float32, native units, spacing in the affine) or "png" (8-bit window).
+        seed: base seed; candidate j of class c uses ``derive_seed(seed, c, j)``.
+        batch_size: generator batch size.
+        progress: show a tqdm progress bar.
+        drop_filter: optional ``f(images, class) -> mask`` of candidates to drop (near copies of training
+            images); dropped candidates are replaced by further seeds, up to ``max_tries * per_class``.
+        max_tries: see ``drop_filter``.
+    """
+    from tqdm.auto import tqdm
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown image format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+    if int(per_class) < 1:
+        raise ConfigError(f"--per-class must be >= 1, got {per_class}", "e.g. --per-class 100")
+    out = Path(out_dir)
+    spacing, spacing_source = _spacing(sampler.meta)
+    manifest = {
+        "generator_fingerprint": sampler.fingerprint, "model": sampler.meta.get("model"), "seed": int(seed),
+        "format": fmt, "per_class": int(per_class), "class_names": sampler.class_names,
+        "window": sampler.window.to_dict(), "units": sampler.window.units if fmt == "nifti" else "uint8 (window)",
+        "spacing_mm": spacing, "spacing_source": spacing_source,
+        "data_fingerprint": sampler.meta.get("data_fingerprint"), "near_copy_filter": drop_filter is not None,
+    }
+    manifest_path = out / "synthesis.json"
+    if manifest_path.is_file():
+        import json
+
+        old = json.loads(manifest_path.read_text())
+        same = {k: old.get(k) for k in ("generator_fingerprint", "seed", "format", "near_copy_filter")}
+        if same != {k: manifest[k] for k in same}:
+            raise ConfigError(f"{out} already holds images from another generator/seed/format ({same})",
+                              "choose a new --out folder (or delete the old one)")
+    atomic_save_json(manifest_path, {**manifest, "complete": False})
+
+    entries: list[dict[str, Any]] = []
+    previews: list[np.ndarray] = []
+    dropped = [0] * sampler.num_classes
+    bar = tqdm(total=per_class * sampler.num_classes, desc="synthesize", unit="img", disable=not progress)
+    for c, name in enumerate(sampler.class_names):
+        folder = out / "images" / _safe_name(name)
+        kept, j, preview = 0, 0, []
+        while kept < per_class:
+            if j >= max_tries * per_class:
+                raise ConfigError(f"class {name!r}: only {kept} of {per_class} candidates passed the near-copy filter "
+                                  f"after {j} tries", "lower --per-class or relax the near-copy threshold")
+            n = min(batch_size, per_class - kept) if drop_filter is None else batch_size
+            paths = [folder / f"{_safe_name(name)}_{kept + i:05d}{FORMATS[fmt]}" for i in range(n)]
+            if drop_filter is None and all(p.is_file() for p in paths) and len(preview) >= 8:
+                imgs = None  # already written by an earlier run; nothing to recompute
+            else:
+                imgs = sampler.sample([c] * n, sampler.class_seeds(c, n, seed, start=j), batch_size=batch_size)
+                if drop_filter is not None:
+                    mask = torch.as_tensor(drop_filter(imgs, c), dtype=torch.bool).reshape(-1)
+                    dropped[c] += int(mask.sum())
+                    imgs = imgs[~mask][: per_class - kept]
+            j += n
+            count = n if imgs is None else len(imgs)
+            for i in range(count):
+                path = folder / f"{_safe_name(name)}_{kept + i:05d}{FORMATS[fmt]}"
+                if imgs is not None:
+                    unit = imgs[i, 0].numpy()
+                    if len(preview) < 8:
+                        preview.append(unit)
+                    if not path.is_file() or drop_filter is not None:
+                        _write_image(path, unit, fmt, sampler.window, spacing)
+                entries.append({"image": path.relative_to(out).as_posix(), "label": c, "class_name": name})
+            kept += count
+            bar.update(count)
+        previews.append(np.stack(preview) if preview else np.zeros((0, sampler.image_size, sampler.image_size)))
+    bar.close()
+    _write_preview(out / "preview.png", [list(p) for p in previews])
+    atomic_save_json(manifest_path, {**manifest, "complete": True, "dropped_near_copies": dropped,
+                                     "n_images": len(entries)})
+    datalist = {"name": "medgan synthetic", "labels": list(sampler.class_names),
+                "numTraining": len(entries), "training": entries,
+                "medgan": {k: manifest[k] for k in ("generator_fingerprint", "seed", "units", "spacing_mm")}}
+    atomic_save_json(out / "datalist.json", datalist)
+    return out / "datalist.json"
