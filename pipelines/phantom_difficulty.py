@@ -14,6 +14,7 @@ Usage::
 
     python pipelines/phantom_difficulty.py                     # n_train 30, 100, 300; seeds 0 1 2
     python pipelines/phantom_difficulty.py --seeds 0 --n-train 30 300 --epochs 30
+    python pipelines/phantom_difficulty.py --no-train --figure docs/figures/phantom_examples.png
 """
 from __future__ import annotations
 
@@ -138,6 +139,42 @@ def run(seeds, n_trains, n_test: int, epochs: int, min_steps: int, device: str, 
     return results
 
 
+def save_figure(path: str, seed: int = 0, per_class: int = 4) -> None:
+    """Grid of phantom examples per class (incl. ``normal``) in the abdomen window: full 128 x 128
+    slices on the left, the same slices as the models see them (64 x 64, ``prepare_tensors``) on the right."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from medgan.transforms.windows import IntensityWindow
+    from medgan.utils.atomic import atomic_path
+
+    data = make_phantom(n_per_class=per_class, seed=seed, include_normal=True, slices_per_patient=1)
+    prep = prepare_tensors(data, image_size=64, window="abdomen")
+    win = IntensityWindow.resolve("abdomen", "HU")
+    labels = data.labels
+    n_cls = len(data.class_names)
+    fig, axes = plt.subplots(n_cls, 2 * per_class, figsize=(2 * per_class * 1.3, n_cls * 1.4))
+    for c, name in enumerate(data.class_names):
+        idx = np.flatnonzero(labels == c)[:per_class]
+        for k, i in enumerate(idx):
+            full = win.to_unit(data.items[i]["image"])
+            axes[c, k].imshow(full, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+            axes[c, per_class + k].imshow(np.asarray(prep.images[i, 0]), cmap="gray", vmin=-1, vmax=1,
+                                          interpolation="nearest")
+        axes[c, 0].set_ylabel(name, fontsize=9)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0, 0].set_title("128 x 128 (HU, abdomen window)", fontsize=8, loc="left")
+    axes[0, per_class].set_title("64 x 64 (what the models see)", fontsize=8, loc="left")
+    fig.tight_layout(pad=0.3)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=72, format="png")
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -149,8 +186,14 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", default=None, help="also write the results here")
+    p.add_argument("--figure", default=None, help="write a grid of examples per class to this PNG")
+    p.add_argument("--no-train", action="store_true", help="only write --figure")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.figure:
+        save_figure(a.figure, seed=a.seeds[0])
+    if a.no_train:
+        return 0
     res = run(a.seeds, a.n_train, a.n_test, a.epochs, a.min_steps, a.device, a.include_normal)
     if a.json:
         from medgan.utils.atomic import atomic_save_json
