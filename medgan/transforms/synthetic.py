@@ -89,12 +89,11 @@ class SyntheticSample(RandomizableTransform):
         if self.intensity == "native":
             out = self.sampler.window.from_unit(out)
         out = torch.as_tensor(out, dtype=torch.float32)
-        meta = dict(img.meta) if isinstance(img, MetaTensor) else {}
-        affine = img.affine if isinstance(img, MetaTensor) else None
+        meta = dict(img.meta) if isinstance(img, MetaTensor) else {}  # keeps the incoming affine
         meta.update({"synthetic": True, "synthetic_class": int(cls),
                      "synthetic_class_name": self.sampler.class_names[int(cls)],
                      "synthetic_seed": int(seed), "generator_fingerprint": self.sampler.fingerprint})
-        result = MetaTensor(out, affine=affine, meta=meta)
+        result = MetaTensor(out, meta=meta)
         if isinstance(img, torch.Tensor):
             result = result.to(img.device)
         return result
