@@ -111,6 +111,14 @@ def evaluate_quality(
                     torch.ones(len(syn_y), dtype=torch.bool), seed)
     per_class = {name: group(tr_y == c, ho_y == c, syn_y == c, seed + 1 + c) for c, name in enumerate(names)}
 
+    notes = list(notes or [])
+    acc = overall.get("label_agreement_real_holdout")
+    if acc is not None and len(ho_y) > 0:
+        chance = float(torch.bincount(ho_y, minlength=len(names)).max()) / len(ho_y)
+        overall["feature_classifier_chance"] = chance
+        if acc <= chance + 2 * math.sqrt(chance * (1 - chance) / len(ho_y)):
+            notes.append(f"the trained feature extractor classifies held-out real images at {acc:.2f} (chance {chance:.2f}): "
+                         "its features are not class-informative here, so trust the random-feature cross-check as much")
     result: dict[str, Any] = {
         "version": 1,
         "seed": int(seed),
@@ -120,7 +128,7 @@ def evaluate_quality(
         "reference": "real_holdout",
         "feature_extractor": {"primary": extractors[feature_kind].describe(), "cross_check": extractors[other_kind].describe()},
         "sizes": {"train": len(tr_y), "holdout": len(ho_y), "synthetic": len(syn_y)},
-        "notes": list(notes or []),
+        "notes": notes,
         "context": dict(context or {}),
         "overall": overall,
         "per_class": per_class,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,9 @@ def frechet_distance(real: Any, fake: Any) -> float:
     r, f = torch.from_numpy(_np(real)), torch.from_numpy(_np(fake))
     if r.shape[0] < 2 or f.shape[0] < 2:
         return float("nan")
-    with contextlib.redirect_stdout(io.StringIO()):  # MONAI prints a note on near-singular covariances
+    # MONAI prints a note on near-singular covariances and passes scipy a deprecated argument: keep quiet
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # also scipy's "singular matrix" notes when N < feature dimension
         value = float(FIDMetric()(f, r))
     return max(value, 0.0)
 

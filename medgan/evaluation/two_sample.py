@@ -54,7 +54,7 @@ def two_sample_test(real: Any, fake: Any, n_splits: int = 5, seed: int = 0, C: f
             return out
     cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=int(seed))
     for train, test in cv.split(x, y, groups):
-        clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=500))
+        clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, solver="liblinear", max_iter=500))
         clf.fit(x[train], y[train])
         pred[test] = clf.predict(x[test])
     out["accuracy"] = float(balanced_accuracy_score(y, pred))
