@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                               seed=args.seed, figures=not args.no_figures, feature_kind=args.features,
                               fast=args.fast, notes=notes, context=context)
     print(quality_summary_markdown(result))
-    for note in notes:
+    for note in result["notes"]:
         print(f"note: {note}")
     print(f"wrote {Path(args.out) / 'quality.json'} and {Path(args.out) / 'quality.md'} ({result['seconds']} s)")
     return 0
