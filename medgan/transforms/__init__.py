@@ -10,6 +10,12 @@ from medgan.transforms.dictionary import (
     file_preprocessing_transforms,
     preprocessing_transforms,
 )
+from medgan.transforms.synthetic import (
+    SyntheticSample,
+    SyntheticSampled,
+    SyntheticSampleD,
+    SyntheticSampleDict,
+)
 from medgan.transforms.windows import WINDOW_PRESETS, IntensityWindow
 
 __all__ = [
@@ -25,4 +31,8 @@ __all__ = [
     "ResizeToSquareDict",
     "preprocessing_transforms",
     "file_preprocessing_transforms",
+    "SyntheticSample",
+    "SyntheticSampled",
+    "SyntheticSampleD",
+    "SyntheticSampleDict",
 ]
