@@ -70,7 +70,7 @@ def test_sigkill_then_resume_reaches_requested_steps(tmp_path):
 @pytest.mark.slow
 def test_two_process_training_with_torchrun(tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            str(_script(tmp_path, out, 6))]
     res = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=180)
     assert res.returncode == 0, res.stderr[-3000:]
