@@ -1,33 +1,56 @@
-"""Classic augmentation for the benchmark classifier: MONAI random flips, rotation, zoom, shift, intensity.
+"""Classic augmentation for the benchmark classifier: random flips, rotation, zoom, shift, intensity.
 
-Every arm (baseline, real + synthetic, synthetic only) trains through the same pipeline, so the only
-difference between arms is which images enter it. Images are channel-first tensors in [-1, 1].
+Applied to whole batches on the training device with MONAI's ``AffineTransform`` layer (one random
+affine matrix per image) -- per-image Python transforms cost as much as the network step on a CPU.
+Every arm (baseline, real + synthetic, synthetic only) trains through the same augmentation, so the
+only difference between arms is which images enter it. Images are (N, 1, S, S) tensors in [-1, 1].
+Randomness comes only from the ``torch.Generator`` passed in.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from monai.transforms import Compose, RandAffined, RandFlipd, RandScaleIntensityd, RandShiftIntensityd
+import torch
 
 
-def classic_augmentation(keys: str | list[str] = "image", strength: float = 1.0) -> Compose:
-    """A MONAI ``Compose`` of the classic augmentations (the reference study's "classic" arm).
+@dataclass(frozen=True)
+class ClassicAugment:
+    """Random horizontal flip, rotation, zoom, translation and intensity scale/shift, batched.
 
     Args:
-        keys: image key(s) of the item dicts.
-        strength: 0 disables every transform (each ``prob`` scales with it, capped at 1); 1 is the
-            default: horizontal flip (p 0.5), affine (p 0.8: rotation +-15 degrees, zoom +-10 %,
-            shift +-4 px), intensity scale and shift (+-10 %, p 0.5 each).
-
-    Randomness only from the transforms' own ``R`` (seed it with ``set_random_state``).
+        flip_prob: probability of a left-right flip.
+        rotate_deg: rotation drawn uniformly in +-``rotate_deg`` degrees.
+        zoom: isotropic scale drawn in [1 - zoom, 1 + zoom].
+        translate: shift as a fraction of the image side, uniform in +-``translate``.
+        intensity: multiplicative and additive intensity jitter, uniform in +-``intensity``.
+        prob: probability that an image gets the geometric + intensity jitter at all (flip aside).
     """
-    p = lambda q: float(min(1.0, max(0.0, q * strength)))  # noqa: E731
-    return Compose(
-        [
-            RandFlipd(keys, prob=p(0.5), spatial_axis=1),
-            RandAffined(keys, prob=p(0.8), rotate_range=math.pi / 12, scale_range=0.1, translate_range=4,
-                        padding_mode="border"),
-            RandScaleIntensityd(keys, factors=0.1, prob=p(0.5)),
-            RandShiftIntensityd(keys, offsets=0.1, prob=p(0.5)),
-        ]
-    )
+
+    flip_prob: float = 0.5
+    rotate_deg: float = 15.0
+    zoom: float = 0.1
+    translate: float = 0.06
+    intensity: float = 0.1
+    prob: float = 0.8
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Augmented copy of ``x`` (N, C, H, W); parameters drawn from ``generator`` on the CPU."""
+        from monai.networks.layers import AffineTransform
+
+        n = x.shape[0]
+        u = lambda *s: torch.rand(*s, generator=generator)  # noqa: E731
+        on = (u(n) < self.prob).float()
+        ang = (u(n) * 2 - 1) * math.radians(self.rotate_deg) * on
+        scale = 1.0 + (u(n) * 2 - 1) * self.zoom * on
+        shift = (u(n, 2) * 2 - 1) * 2 * self.translate * on[:, None]  # normalised coords span 2
+        flip = torch.where(u(n) < self.flip_prob, -1.0, 1.0)
+        cos, sin = torch.cos(ang) / scale, torch.sin(ang) / scale
+        # rows/cols of theta follow (H, W) (MONAI reverse_indexing): the flip negates the W column
+        theta = torch.stack([torch.stack([cos, -sin * flip, shift[:, 0]], 1),
+                             torch.stack([sin, cos * flip, shift[:, 1]], 1)], 1).to(x.device, x.dtype)
+        warp = AffineTransform(normalized=True, padding_mode="border", align_corners=False)
+        y = warp(x, theta)
+        gain = (1.0 + (u(n) * 2 - 1) * self.intensity * on).to(x.device, x.dtype).view(n, 1, 1, 1)
+        bias = ((u(n) * 2 - 1) * self.intensity * on).to(x.device, x.dtype).view(n, 1, 1, 1)
+        return (y * gain + bias).clamp(-1.0, 1.0)

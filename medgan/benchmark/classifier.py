@@ -2,9 +2,11 @@
 
 :func:`build_classifier` makes a ``monai.networks.nets.Classifier`` (residual conv units, strided
 down-sampling) sized for 64x64 single-channel slices on a CPU. :func:`train_classifier` trains it for a
-fixed budget of optimizer steps -- ``epochs`` x (steps of one epoch over the *real* training images) --
-so arms with extra synthetic images get the same number of updates, not more; it early-stops on the
-inner validation loss and restores the best weights. All randomness (init, dropout, shuffling,
+fixed budget of optimizer steps -- ``epochs`` x (steps of one epoch over the *real* training images),
+at least ``min_steps`` -- so arms with extra synthetic images get the same number of updates, not more;
+one-cycle learning rate; it keeps the weights with the best inner-validation AUC (evaluated about 20
+times per run; validation loss breaks ties) and stops early after ``patience`` evaluations without
+improvement. (Validation loss alone picked near-initial weights on 20-image validation splits.) All randomness (init, dropout, shuffling,
 augmentation) derives from one seed inside a forked RNG, so arms of one fold start identically and the
 global RNG is left untouched.
 """
@@ -29,21 +31,24 @@ class ClassifierConfig:
         channels: output channels of the strided residual blocks.
         dropout: dropout probability inside the network.
         epochs: budget in epochs of the real training set (fixed number of steps for all arms).
+        min_steps: at least this many steps (tiny training sets need more passes to converge).
         batch_size: images per step.
-        lr: Adam learning rate; weight_decay: L2 penalty.
-        patience: epochs without a better validation loss before stopping (0 disables early stopping).
+        lr: peak learning rate of Adam's one-cycle schedule; weight_decay: L2 penalty.
+        patience: evaluations without a better validation AUC before stopping (0: run the whole budget and
+            keep the best weights -- the default, as 20-image validation AUCs are noisy).
     """
 
-    channels: tuple[int, ...] = (16, 32, 64, 128)
+    channels: tuple[int, ...] = (8, 16, 32, 64)
     dropout: float = 0.2
     epochs: int = 30
+    min_steps: int = 600
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float = 2e-3
     weight_decay: float = 1e-4
-    patience: int = 8
+    patience: int = 0
 
 
-def build_classifier(n_classes: int, image_size: int, channels: Sequence[int] = (16, 32, 64, 128),
+def build_classifier(n_classes: int, image_size: int, channels: Sequence[int] = (8, 16, 32, 64),
                      dropout: float = 0.2) -> nn.Module:
     """A ``monai.networks.nets.Classifier`` for (N, 1, S, S) inputs returning (N, n_classes) logits."""
     from monai.networks.nets import Classifier
@@ -68,79 +73,100 @@ def predict_proba(model: nn.Module, images: torch.Tensor, device: torch.device |
     return torch.cat(out).double().numpy() if out else np.zeros((0, 0))
 
 
-def _chunked_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 256) -> float:
-    total = sum(float(nn.functional.cross_entropy(model(x[i:i + chunk]), y[i:i + chunk], reduction="sum"))
-                for i in range(0, len(y), chunk))
-    return total / len(y)
+def _val_score(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 256) -> tuple[float, float]:
+    """(macro one-vs-rest AUC, mean cross-entropy) on the validation split."""
+    from medgan.benchmark.metrics import roc_auc
+
+    logits = torch.cat([model(x[i:i + chunk]).float() for i in range(0, len(y), chunk)])
+    loss = float(nn.functional.cross_entropy(logits, y))
+    probs = torch.softmax(logits, 1).cpu().numpy()
+    yy = y.cpu().numpy()
+    aucs = [roc_auc(yy == c, probs[:, c]) for c in range(probs.shape[1])]
+    aucs = [a for a in aucs if np.isfinite(a)]
+    return (float(np.mean(aucs)) if aucs else 0.5), loss
+
+
+def budget_steps(n_real: int, config: ClassifierConfig) -> int:
+    """Optimizer steps of every arm: ``max(epochs * ceil(n_real / batch), min_steps)``."""
+    return max(config.epochs * max(1, math.ceil(n_real / config.batch_size)), config.min_steps)
 
 
 def train_classifier(
-    train_ds: torch.utils.data.Dataset,
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
     n_real: int,
-    val_images: torch.Tensor,
-    val_labels: torch.Tensor,
+    val_x: torch.Tensor,
+    val_y: torch.Tensor,
     n_classes: int,
-    image_size: int,
     config: ClassifierConfig,
     seed: int,
     device: torch.device | str = "cpu",
+    augment: Any = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Train a fresh classifier on ``train_ds`` (items ``{"image", "label"}``, augmented by its transform).
+    """Train a fresh classifier on ``(train_x, train_y)`` (real and/or synthetic, (N, 1, S, S) in [-1, 1]).
 
     Args:
-        train_ds: the arm's training dataset (real and/or synthetic items).
-        n_real: number of real training images; one "epoch" of the budget is ``ceil(n_real / batch)`` steps.
-        val_images, val_labels: the inner validation split (real images only, never augmented).
-        n_classes, image_size: network shape.
+        train_x, train_y: the arm's training images and labels.
+        n_real: number of real training images (sets the step budget, identical for every arm).
+        val_x, val_y: the inner validation split (real images only, never augmented).
+        n_classes: number of classes.
         config: the shared :class:`ClassifierConfig`.
-        seed: init/dropout/shuffle/augmentation seed (the same for every arm of a fold).
+        seed: init/dropout/batch/augmentation seed (the same for every arm of a fold).
         device: torch device.
+        augment: ``augment(batch, generator) -> batch`` (default :class:`~medgan.benchmark.augment.ClassicAugment`).
 
-    Returns ``(model with best-validation weights, info)``; ``info`` has ``steps``, ``epochs_run``,
-    ``best_epoch``, ``best_val_loss``, ``val_loss`` (per epoch) and ``seconds``.
+    The kept weights are those with the best inner-validation macro AUC (ties: lower validation loss),
+    evaluated about 20 times per run; training stops after ``patience`` evaluations without improvement.
+
+    Returns ``(model with best-validation weights, info)``; ``info`` has ``steps``, ``evaluations``,
+    ``best_step``, ``best_val_auc``, ``best_val_loss``, ``val_history`` and ``seconds``.
     """
-    from monai.data import DataLoader
+    from medgan.benchmark.augment import ClassicAugment
 
+    augment = augment or ClassicAugment()
     device = torch.device(device)
     t0 = time.perf_counter()
-    steps_per_epoch = max(1, math.ceil(n_real / config.batch_size))
+    steps = budget_steps(n_real, config)
+    every = max(1, math.ceil(n_real / config.batch_size), steps // 20)
+    bs = min(config.batch_size, len(train_y))
     with torch.random.fork_rng(devices=_fork_devices(device)):
         torch.manual_seed(seed)
-        model = build_classifier(n_classes, image_size, config.channels, config.dropout).to(device)
+        model = build_classifier(n_classes, int(train_x.shape[-1]), config.channels, config.dropout).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.15)
         gen = torch.Generator().manual_seed(seed)
-        loader = DataLoader(train_ds, batch_size=min(config.batch_size, len(train_ds)), shuffle=True,
-                            drop_last=len(train_ds) > config.batch_size, num_workers=0, generator=gen)
         loss_fn = nn.CrossEntropyLoss()
-        val_x, val_y = val_images.to(device), val_labels.to(device)
-        best = (math.inf, -1, copy.deepcopy(model.state_dict()))
-        history: list[float] = []
-        batches = iter(loader)
-        step = 0
-        for epoch in range(config.epochs):
-            model.train()
-            for _ in range(steps_per_epoch):
-                try:
-                    batch = next(batches)
-                except StopIteration:
-                    batches = iter(loader)
-                    batch = next(batches)
-                x = torch.as_tensor(batch["image"]).float().to(device)
-                y = torch.as_tensor(batch["label"]).long().view(-1).to(device)
-                opt.zero_grad(set_to_none=True)
-                loss = loss_fn(model(x), y)
-                loss.backward()
-                opt.step()
-                step += 1
-            model.eval()
-            with torch.no_grad():
-                val_loss = _chunked_loss(model, val_x, val_y) if len(val_y) else float(loss)
-            history.append(val_loss)
-            if val_loss < best[0] - 1e-6:
-                best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
-            elif config.patience and epoch - best[1] >= config.patience:
-                break
+        vx, vy = val_x.to(device), val_y.long().to(device)
+        train_x, train_y = train_x.float().to(device), train_y.long().to(device)  # small: keep on device
+        best = ((-math.inf, math.inf), 0, copy.deepcopy(model.state_dict()))
+        history: list[tuple[float, float]] = []
+        perm, pos, step = torch.randperm(len(train_y), generator=gen), 0, 0
+        model.train()
+        while step < steps:
+            if pos + bs > len(perm):
+                perm, pos = torch.randperm(len(train_y), generator=gen), 0
+            idx = perm[pos:pos + bs].to(device)
+            pos += bs
+            x = augment(train_x[idx], gen)
+            y = train_y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            if (step % every == 0 and step >= steps // 4) or step == steps:
+                model.eval()
+                with torch.no_grad():
+                    auc, val_loss = _val_score(model, vx, vy) if len(vy) else (0.5, float(loss))
+                model.train()
+                history.append((auc, val_loss))
+                if (auc, -val_loss) > (best[0][0], -best[0][1]):
+                    best = ((auc, val_loss), step, copy.deepcopy(model.state_dict()))
+                elif config.patience and step - best[1] >= config.patience * every:
+                    break
         model.load_state_dict(best[2])
-    info = {"steps": step, "epochs_run": len(history), "best_epoch": best[1] + 1, "best_val_loss": best[0],
-            "val_loss": history, "seconds": time.perf_counter() - t0}
+        model.eval()
+    info = {"steps": step, "evaluations": len(history), "best_step": best[1], "best_val_auc": best[0][0],
+            "best_val_loss": best[0][1], "val_history": history, "seconds": time.perf_counter() - t0}
     return model, info

@@ -132,14 +132,46 @@ class BenchmarkConfig:
 
 
 def default_config(**overrides: Any) -> BenchmarkConfig:
-    """The full protocol: 5 folds x 2 repeats, ratios 0/0.5/1/2, 30 classifier epochs."""
+    """The full protocol: 5 folds x 2 repeats, ratios 0/0.5/1/2, classifier budget max(30 epochs, 600 steps)."""
     return replace(BenchmarkConfig(), **overrides)
 
 
 def quick_config(**overrides: Any) -> BenchmarkConfig:
-    """The same protocol, small: 2 folds x 1 repeat, ratios 0/1/2, 10 epochs, short GAN training."""
+    """The same protocol, small: 2 folds x 1 repeat, ratios 0/1/2, 150 classifier steps, short GAN training."""
     base = BenchmarkConfig(
-        folds=2, repeats=1, ratios=(0.0, 1.0, 2.0), classifier=ClassifierConfig(epochs=10, patience=4),
-        gan_steps=150, n_boot=500, preset="quick",
+        folds=2, repeats=1, ratios=(0.0, 1.0, 2.0), classifier=ClassifierConfig(epochs=10, min_steps=150),
+        gan_steps=50, n_boot=500, preset="quick",
     )
     return replace(base, **overrides)
+
+
+def config_from_dict(d: dict[str, Any]) -> BenchmarkConfig:
+    """A config from a (JSON) dict; ``"preset": "quick"`` starts from :func:`quick_config`, else the default.
+
+    Keys given override the preset; a partial ``classifier`` dict overrides only its keys.
+    """
+    d = dict(d)
+    preset = d.get("preset", "default")
+    if preset not in ("default", "quick"):
+        raise ConfigError(f"unknown preset {preset!r}", "use 'default' or 'quick'")
+    base = (quick_config() if preset == "quick" else default_config()).to_dict()
+    clf = {**base["classifier"], **(d.pop("classifier", None) or {})}
+    base.update(d)
+    base["classifier"] = clf
+    return BenchmarkConfig.from_dict(base).validate()
+
+
+def load_config(path: str) -> BenchmarkConfig:
+    """Read a benchmark config JSON file (see :func:`config_from_dict`)."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"benchmark config {p} not found", "pass an existing JSON file") from exc
+    except ValueError as exc:
+        raise ConfigError(f"benchmark config {p} is not valid JSON: {exc}", "fix the JSON syntax") from exc
+    if not isinstance(d, dict):
+        raise ConfigError(f"benchmark config {p} must hold a JSON object", 'e.g. {"preset": "quick"}')
+    return config_from_dict(d)

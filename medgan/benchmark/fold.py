@@ -22,7 +22,6 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from medgan.benchmark.augment import classic_augmentation
 from medgan.benchmark.classifier import predict_proba, train_classifier
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.leakage import cross_split_duplicates
@@ -38,10 +37,6 @@ def arm_name(model: str | None, kind: str, ratio: float | None = None) -> str:
     if model is None:
         return "baseline"
     return f"{model} ratio {ratio:g}" if kind == "ratio" else f"{model} {kind}"
-
-
-def _items(images: torch.Tensor, labels: torch.Tensor, synthetic: bool) -> list[dict[str, Any]]:
-    return [{"image": images[i], "label": int(labels[i]), "synthetic": synthetic} for i in range(len(labels))]
 
 
 def run_fold(
@@ -85,15 +80,12 @@ def run_fold(
     test_x, test_y = data.images[torch.as_tensor(test_idx)], labels[torch.as_tensor(test_idx)]
     counts = np.bincount(inner.labels.numpy(), minlength=n_classes)
     clf_seed = fold_seed + 17
-    aug = classic_augmentation()
     arms: dict[str, dict[str, Any]] = {}
     timing: dict[str, float] = {"gan_seconds": 0.0, "classifier_seconds": 0.0, "synthesis_seconds": 0.0}
 
-    def train_arm(name: str, items: list[dict[str, Any]], ratio: float | None) -> None:
-        from monai.data import Dataset
-
-        model, info = train_classifier(Dataset(items, transform=aug), len(inner), val_x, val_y, n_classes,
-                                       data.image_size, config.classifier, clf_seed, device)
+    def train_arm(name: str, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None) -> None:
+        model, info = train_classifier(xy[0], xy[1], len(inner), val_x, val_y, n_classes, config.classifier,
+                                       clf_seed, device)
         val_p = predict_proba(model, val_x, device)
         test_p = predict_proba(model, test_x, device)
         thr = choose_thresholds(val_p, val_y.numpy(), positive, config.threshold, config.target_sensitivity)
@@ -104,14 +96,14 @@ def run_fold(
             "test": score_predictions(test_p, test_y.numpy(), thr, positive),
             "val_loss": info["best_val_loss"],
             "test_probs": test_p.round(6).tolist(),
-            "train": {k: info[k] for k in ("steps", "epochs_run", "best_epoch", "seconds")},
-            "n_train": len(items),
+            "train": {k: info[k] for k in ("steps", "evaluations", "best_step", "seconds")},
+            "n_train": int(len(xy[1])),
         }
         timing["classifier_seconds"] += info["seconds"]
         tick(name)
 
-    real_items = _items(inner.images, inner.labels, synthetic=False)
-    train_arm("baseline", real_items, 0.0)
+    real = (inner.images, inner.labels)
+    train_arm("baseline", real, 0.0)
     proofs: dict[str, Any] = {}
     samples: dict[str, Any] = {}
     for model in config.models:
@@ -138,10 +130,10 @@ def run_fold(
         candidates = {0.0: "baseline"} if 0.0 in [float(r) for r in config.ratios] else {}
         for r in config.synthetic_ratios:
             name = arm_name(model, "ratio", r)
-            train_arm(name, real_items + pool.items([int(math.ceil(r * c)) for c in counts]), r)
+            train_arm(name, pool.mixed_with(real, [int(math.ceil(r * c)) for c in counts]), r)
             candidates[r] = name
         if config.tstr:
-            train_arm(arm_name(model, "synthetic only"), pool.items([int(math.ceil(config.tstr_ratio * c)) for c in counts]),
+            train_arm(arm_name(model, "synthetic only"), pool.take([int(math.ceil(config.tstr_ratio * c)) for c in counts]),
                       config.tstr_ratio)
         chosen = select_ratio(candidates, arms, config.selection_metric)
         sel = dict(arms[candidates[chosen]])

@@ -24,53 +24,17 @@ def _unit_rows(images: torch.Tensor, size: int = 32) -> torch.Tensor:
 
 
 def near_duplicate_groups(images: torch.Tensor, threshold: float = 0.99) -> list[list[int]]:
-    """Groups (size >= 2) of images whose correlation exceeds ``threshold`` (transitively).
+    """Groups (size >= 2) of near-duplicate images (:func:`medgan.data.duplicates.find_near_duplicates`)."""
+    from medgan.data.duplicates import find_near_duplicates
 
-    Uses :func:`medgan.data.duplicates.find_near_duplicates` when available.
-    """
-    try:
-        from medgan.data.duplicates import find_near_duplicates
-    except ImportError:
-        find_near_duplicates = None
-    if find_near_duplicates is not None:
-        found = find_near_duplicates(images, threshold=threshold)
-        groups = getattr(found, "groups", found)
-        return [sorted(int(i) for i in g) for g in groups if len(g) >= 2]
-    rows = _unit_rows(images)
-    parent = list(range(len(rows)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for start in range(0, len(rows), 512):
-        corr = rows[start:start + 512] @ rows.T
-        for a, b in torch.nonzero(corr > threshold).tolist():
-            a += start
-            if a < b:
-                parent[root(a)] = root(b)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(rows)):
-        groups.setdefault(root(i), []).append(i)
-    return [g for g in groups.values() if len(g) >= 2]
+    return [sorted(int(i) for i in g) for g in find_near_duplicates(images, threshold=threshold)]
 
 
 def merge_groups(patients: Sequence[str], groups: Sequence[Sequence[int]]) -> list[str]:
-    """Patient ids where every near-duplicate group (and all images of its patients) is one pseudo-patient."""
-    try:
-        from medgan.data.duplicates import merge_duplicate_groups
+    """Patient ids where each near-duplicate group (with all its patients' images) is one pseudo-patient."""
+    from medgan.data.duplicates import merge_duplicate_groups
 
-        return list(merge_duplicate_groups(list(patients), [list(g) for g in groups]))
-    except ImportError:
-        pass
-    out = [str(p) for p in patients]
-    for g in groups:
-        members = {out[i] for i in g}
-        new = "dup:" + "+".join(sorted(members))
-        out = [new if p in members else p for p in out]
-    return out
+    return list(merge_duplicate_groups(list(patients), [list(g) for g in groups]))
 
 
 def audit(images: torch.Tensor, patients: Sequence[str], threshold: float = 0.99) -> tuple[list[str], dict[str, Any]]:
@@ -95,7 +59,7 @@ def audit(images: torch.Tensor, patients: Sequence[str], threshold: float = 0.99
 
 def cross_split_duplicates(images: torch.Tensor, train_idx: np.ndarray, test_idx: np.ndarray,
                            threshold: float = 0.99) -> int:
-    """Number of test images with a near-copy (correlation > threshold) among the training images."""
+    """Number of test images with a near-copy (correlation >= threshold) among the training images."""
     if len(train_idx) == 0 or len(test_idx) == 0:
         return 0
     rows = _unit_rows(images)
@@ -103,5 +67,5 @@ def cross_split_duplicates(images: torch.Tensor, train_idx: np.ndarray, test_idx
     te = rows[torch.as_tensor(np.asarray(test_idx), dtype=torch.long)]
     hits = 0
     for start in range(0, len(te), 512):
-        hits += int(((te[start:start + 512] @ tr.T).max(1).values > threshold).sum())
+        hits += int(((te[start:start + 512] @ tr.T).max(1).values >= threshold).sum())
     return hits

@@ -20,7 +20,7 @@ from medgan.benchmark.config import NEGATIVE_NAMES, BenchmarkConfig
 from medgan.benchmark.fold import run_fold
 from medgan.benchmark.leakage import audit, cross_split_duplicates
 from medgan.errors import ConfigError
-from medgan.utils import atomic_save_json
+from medgan.utils import atomic_path, atomic_save_json
 
 
 def resolve_device(device: str) -> torch.device:
@@ -111,6 +111,7 @@ def run_benchmark(
     gan_factory: Callable[[str], Callable] | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    command: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) the whole benchmark and write ``results.json`` and ``report.md`` under ``out_dir``.
 
@@ -121,6 +122,7 @@ def run_benchmark(
         gan_factory: ``gan_factory(model)(train_data, seed, out_dir) -> sampler`` (default: train medgan GANs).
         progress: show a tqdm bar over folds x arms.
         log: where progress lines go.
+        command: the command line to quote in ``report.md``.
 
     Returns the results dict (also in ``results.json``).
     """
@@ -163,9 +165,8 @@ def run_benchmark(
         samples = rec.pop("samples")
         if not (out / "samples.npz").exists():
             arrays = {f"{m}_class{c}": im for m, per_class in samples.items() for c, im in enumerate(per_class)}
-            with open(out / ".samples.tmp.npz", "wb") as fh:
+            with atomic_path(out / "samples.npz") as tmp, open(tmp, "wb") as fh:
                 np.savez_compressed(fh, **arrays)
-            (out / ".samples.tmp.npz").replace(out / "samples.npz")
         rec.update(repeat=r, fold=f, protocol_hash=config.protocol_hash(),
                    test_near_copies_in_train=cross_split_duplicates(data.images, tr, te, config.dedup_threshold))
         atomic_save_json(path, rec)
@@ -180,7 +181,7 @@ def run_benchmark(
     results = aggregate(records, config, data, positive, leak, confound, device=str(device),
                         wall_seconds=time.perf_counter() - t_start)
     atomic_save_json(out / "results.json", results)
-    write_report(out, results, data)
+    write_report(out, results, data, command=command)
     log(f"wrote {(out / 'results.json').resolve()} and {(out / 'report.md').resolve()} "
         f"({results['timing']['total_seconds']:.0f} s)")
     return results

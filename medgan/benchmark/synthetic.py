@@ -2,8 +2,8 @@
 
 The pool is drawn once per fold and model (deterministic per seed); the arm with ratio ``r`` takes the
 first ``ceil(r * n_c)`` images of class ``c``, so larger ratios extend smaller ones (nested sets).
-Generation goes through medgan's MONAI plug-in (:class:`medgan.synthesis.SyntheticDataset`) when the
-sampler supports it, else through the sampler's ``sample_class``.
+Generation goes through medgan's MONAI plug-in (:class:`medgan.synthesis.SyntheticDataset`, batched via
+``as_tensors``) for real generators; the pool is then cached as tensors for the fold's arms.
 """
 from __future__ import annotations
 
@@ -24,25 +24,44 @@ class SyntheticPool:
 
     @classmethod
     def generate(cls, sampler: Any, counts: Sequence[int], seed: int) -> "SyntheticPool":
-        """Draw ``counts[c]`` images of every class ``c`` from ``sampler`` (seeded, deterministic)."""
+        """Draw ``counts[c]`` images of every class ``c`` from ``sampler`` (seeded, deterministic).
+
+        A :class:`medgan.synthesis.GeneratorSampler` goes through :class:`medgan.synthesis.SyntheticDataset`
+        (item ``j`` of class ``c`` has seed ``derive_seed(seed, c, j)``, so the first ``n`` items of a
+        class are the same whatever the pool size); other samplers (test fakes) through ``sample_class``.
+        """
+        from medgan.synthesis import GeneratorSampler, SyntheticDataset
+
+        counts = [max(0, int(n)) for n in counts]
+        if isinstance(sampler, GeneratorSampler):
+            x, y = SyntheticDataset(sampler, counts_per_class=counts, seed=seed).as_tensors()
+            x = x.float().detach().cpu()
+            return cls([x[y == c] for c in range(len(counts))])
         out = []
         for c, n in enumerate(counts):
-            if n <= 0:
-                out.append(torch.zeros(0, 1, 1, 1))
-                continue
-            x = sampler.sample_class(c, int(n), seed=seed + 7919 * c)
-            x = x["image"] if isinstance(x, dict) else x
+            x = sampler.sample_class(c, n, seed=seed + 7919 * c) if n else torch.zeros(0, 1, 1, 1)
             out.append(torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).float().detach().cpu())
         return cls(out)
 
-    def items(self, counts: Sequence[int]) -> list[dict[str, Any]]:
-        """Item dicts ``{"image", "label", "synthetic": True}``: the first ``counts[c]`` images of class c."""
-        items = []
+    def take(self, counts: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images, labels): the first ``counts[c]`` images of every class c."""
+        xs, ys = [], []
         for c, n in enumerate(counts):
             if n > len(self.images[c]):
                 raise ValueError(f"pool holds {len(self.images[c])} images of class {c}, {n} requested")
-            items += [{"image": self.images[c][i], "label": c, "synthetic": True} for i in range(int(n))]
-        return items
+            if n > 0:
+                xs.append(self.images[c][: int(n)])
+                ys.append(torch.full((int(n),), c, dtype=torch.long))
+        if not xs:
+            return torch.zeros(0), torch.zeros(0, dtype=torch.long)
+        return torch.cat(xs), torch.cat(ys)
+
+    def mixed_with(self, real: tuple[torch.Tensor, torch.Tensor], counts: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real images plus the first ``counts[c]`` synthetic images of every class."""
+        sx, sy = self.take(counts)
+        if len(sy) == 0:
+            return real
+        return torch.cat([real[0].float(), sx]), torch.cat([real[1].long(), sy])
 
     def preview(self, k: int = 8) -> list[np.ndarray]:
         """Up to ``k`` images per class as numpy (k, S, S), for the report's real-vs-synthetic grid."""
@@ -82,16 +101,17 @@ def default_gan_factory(steps: int | None, options: dict[str, Any], device: str)
 
             out_dir = Path(out_dir)
             if (out_dir / "generator.json").exists() and gan_data_fingerprint(None, out_dir) == train_data.fingerprint():
-                return load_generator(out_dir)
+                return load_generator(out_dir, device=device)
             names = {f.name for f in fields(TrainConfig)}
             wanted: dict[str, Any] = {"model": model, "seed": seed, "image_size": train_data.image_size,
-                                      "holdout_fraction": 0.0, "device": device}
+                                      "holdout_fraction": 0.0, "device": device, "sample_every": 0,
+                                      "checkpoint_every": 500}
             if steps is not None:
                 wanted["steps"] = steps
             wanted.update(options)
             cfg = TrainConfig(**{k: v for k, v in wanted.items() if k in names})
             run_dir = train(cfg, train_data, out_dir, resume=(out_dir / "checkpoints" / "last.pt").exists(), progress=False)
-            return load_generator(run_dir)
+            return load_generator(run_dir, device=device)
 
         return factory
 
