@@ -134,4 +134,5 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
                     "gan_proof": [{"repeat": r["repeat"], "fold": r["fold"], **r["gan_proof"]} for r in records]},
         "timing": timing,
         "folds": [{"repeat": r["repeat"], "fold": r["fold"], **r["counts"]} for r in records],
+        "quality": next((r.get("quality") for r in records if (r["repeat"], r["fold"]) == (0, 0)), None) or {},
     })

@@ -43,6 +43,7 @@ class BenchmarkConfig:
         classifier: the classifier shared by every arm.
         gan_steps: GAN training steps per fold (None: the GAN trainer's default).
         gan_options: extra :class:`medgan.training.TrainConfig` fields (e.g. ``{"batch_size": 32}``).
+        quality: score the first fold's synthetic images with :func:`medgan.evaluation.evaluate_quality`.
         dedup_threshold: correlation above which two images are near-duplicates (leakage audit).
         n_boot: bootstrap replicates for the paired comparisons.
         seed: master seed (folds, GANs, classifiers, bootstrap).
@@ -66,6 +67,7 @@ class BenchmarkConfig:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     gan_steps: int | None = None
     gan_options: dict[str, Any] = field(default_factory=dict)
+    quality: bool = True
     dedup_threshold: float = 0.99
     n_boot: int = 2000
     seed: int = 0
@@ -140,7 +142,7 @@ def quick_config(**overrides: Any) -> BenchmarkConfig:
     """The same protocol, small: 2 folds x 1 repeat, ratios 0/1/2, 150 classifier steps, short GAN training."""
     base = BenchmarkConfig(
         folds=2, repeats=1, ratios=(0.0, 1.0, 2.0), classifier=ClassifierConfig(epochs=10, min_steps=150),
-        gan_steps=50, n_boot=500, preset="quick",
+        gan_steps=120, n_boot=500, preset="quick",
     )
     return replace(base, **overrides)
 

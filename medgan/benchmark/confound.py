@@ -61,7 +61,7 @@ def confound_check(meta: Sequence[dict[str, Any]], labels: np.ndarray, folds: Se
 
     x, names = metadata_features(meta)
     labels = np.asarray(labels)
-    informative = bool(np.any(x.std(0) > 0))
+    informative = bool(np.any(np.ptp(x, axis=0) > 1e-9))
     makers = {
         "logistic_regression": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
         "random_forest": lambda: RandomForestClassifier(n_estimators=200, min_samples_leaf=2, random_state=seed, n_jobs=1),
@@ -78,5 +78,6 @@ def confound_check(meta: Sequence[dict[str, Any]], labels: np.ndarray, folds: Se
             probs[:, model.classes_ if hasattr(model, "classes_") else model[-1].classes_] = model.predict_proba(x[test_idx])
             per_fold.append(_auc(labels[test_idx], probs, positive))
         models[name] = {"auc": mean_ci(per_fold), "per_fold": per_fold}
-    best = max(m["auc"]["mean"] for m in models.values())
+    means = [m["auc"]["mean"] for m in models.values()]
+    best = float(np.nanmax(means)) if np.any(np.isfinite(means)) else float("nan")
     return {"features": names, "models": models, "best_auc": best, "informative": informative}

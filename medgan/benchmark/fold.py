@@ -51,6 +51,7 @@ def run_fold(
     gan_dir: Path,
     device: torch.device,
     tick: Callable[[str], None] = lambda s: None,
+    quality_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Train and score every arm of one fold; returns a JSON-ready record (see module docstring).
 
@@ -63,6 +64,9 @@ def run_fold(
         gan_factory: ``gan_factory(model)(train_data, seed, out_dir) -> sampler``.
         gan_dir: folder for this fold's GAN runs; device: torch device.
         tick: progress callback, called after each arm with its name.
+        quality_dir: if given, each GAN's images are scored with :func:`medgan.evaluation.evaluate_quality`
+            (inner training images as reference, the test fold as never-seen real images) under
+            ``quality_dir/<model>`` and the summary table is kept in the record.
     """
     from medgan.data.splits import check_no_straddle, grouped_split
 
@@ -105,6 +109,7 @@ def run_fold(
     real = (inner.images, inner.labels)
     train_arm("baseline", real, 0.0)
     proofs: dict[str, Any] = {}
+    quality: dict[str, Any] = {}
     samples: dict[str, Any] = {}
     for model in config.models:
         t0 = time.perf_counter()
@@ -127,6 +132,9 @@ def run_fold(
         pool = SyntheticPool.generate(sampler, [int(math.ceil(need * c)) for c in counts], seed=fold_seed + 99)
         timing["synthesis_seconds"] += time.perf_counter() - t0
         samples[model] = pool.preview(8)
+        if quality_dir is not None:
+            quality[model] = _quality(inner, data.subset(test_idx), pool.take([int(c) for c in counts]),
+                                      quality_dir / model, fold_seed, fast=config.preset == "quick")
         candidates = {0.0: "baseline"} if 0.0 in [float(r) for r in config.ratios] else {}
         for r in config.synthetic_ratios:
             name = arm_name(model, "ratio", r)
@@ -150,7 +158,23 @@ def run_fold(
         "gan_proof": proofs,
         "timing": timing,
         "samples": samples,
+        "quality": quality,
     }
+
+
+def _quality(real_train: Any, real_unseen: Any, synthetic: tuple[torch.Tensor, torch.Tensor], out_dir: Path,
+             seed: int, fast: bool) -> dict[str, Any]:
+    """Quality of one GAN's images (markdown summary + headline numbers); errors become a note."""
+    try:
+        from medgan.evaluation import evaluate_quality, quality_summary_markdown
+    except ImportError as exc:  # evaluation module absent
+        return {"error": f"quality evaluation unavailable: {exc}"}
+    try:
+        res = evaluate_quality(real_train, real_unseen, synthetic[0], synthetic[1], out_dir=out_dir, seed=seed,
+                               fast=fast, umap=False)
+    except Exception as exc:  # noqa: BLE001 -- a quality failure must not lose a finished fold
+        return {"error": f"quality evaluation failed: {type(exc).__name__}: {exc}"}
+    return {"markdown": quality_summary_markdown(res), "dir": str(out_dir)}
 
 
 def select_ratio(candidates: dict[float, str], arms: dict[str, dict[str, Any]], metric: str) -> float:

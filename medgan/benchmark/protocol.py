@@ -161,7 +161,8 @@ def run_benchmark(
             continue
         bar.set_postfix_str(f"repeat {r} fold {f}")
         rec = run_fold(data, tr, te, patients, config, positive, config.seed + 1000 * r + 10 * f, gan_factory,
-                       out / "gan" / f"r{r}_f{f}", device, tick=lambda name: bar.update(1))
+                       out / "gan" / f"r{r}_f{f}", device, tick=lambda name: bar.update(1),
+                       quality_dir=out / "quality" if (r, f) == (0, 0) and config.quality else None)
         samples = rec.pop("samples")
         if not (out / "samples.npz").exists():
             arrays = {f"{m}_class{c}": im for m, per_class in samples.items() for c, im in enumerate(per_class)}

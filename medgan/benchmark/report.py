@@ -190,11 +190,16 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
         + f"; fingerprint `{d['fingerprint']}`.",
         f"Protocol: patient-grouped stratified {cfg['folds']}-fold x {cfg['repeats']} repeats; inner validation "
         f"{_fmt(cfg['val_fraction'])} % of each training fold (early stopping, {cfg['threshold']} threshold, ratio "
-        f"selection by validation {cfg['selection_metric']}); classifier {cfg['classifier']['epochs']} epochs budget; "
-        f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else 'default'}; "
+        f"selection by validation {cfg['selection_metric']}); classifier budget max({cfg['classifier']['epochs']} "
+        f"epochs, {cfg['classifier']['min_steps']} steps) for every arm; "
+        f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else _default_gan_steps()}; "
         f"preset {cfg['preset']}.", "",
-        "## Primary endpoint", "",
     ]
+    if cfg["preset"] == "quick":
+        lines += [f"> Quick preset: {cfg['folds']} folds, {cfg['gan_steps']} GAN steps, a short classifier budget. "
+                  "It exercises the whole protocol; its GANs are far too short to make useful images, so its "
+                  "numbers say nothing about whether synthetic data helps. Run the default preset for that.", ""]
+    lines += ["## Primary endpoint", ""]
     for model, p in results["primary_endpoint"].items():
         lines += [primary_sentence(model, p), ""]
     lines += ["## Results (test folds; mean [95 % CI] in %)", "",
@@ -220,6 +225,11 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     if shown:
         lines += [f"Real (left) vs synthetic ({', '.join(shown)}) images per class, from the first fold's GAN:", "",
                   "![real vs synthetic](figures/samples.png)", ""]
+    for model, q in (results.get("quality") or {}).items():
+        lines += [f"## Quality of the {model} GAN's images (first fold)", ""]
+        lines += [q["markdown"] if "markdown" in q else q.get("error", "n/a"), ""]
+        if "dir" in q:
+            lines += [f"Full quality report: `{q['dir']}` (written by `medgan.evaluation.evaluate_quality`).", ""]
     lines += _confound_leak_lines(results)
     lines += ["## Wall time", "",
               f"Total {tm['total_seconds']:.0f} s in this invocation; folds {tm['fold_seconds']:.0f} s "
@@ -229,6 +239,15 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     path = out / "report.md"
     atomic_write_text(path, "\n".join(lines))
     return path
+
+
+def _default_gan_steps() -> str:
+    try:
+        from medgan.training import TrainConfig
+
+        return f"{TrainConfig().steps} (trainer default)"
+    except ImportError:
+        return "trainer default"
 
 
 def _hash(results: dict[str, Any]) -> str:

@@ -40,9 +40,21 @@ def register(subparsers) -> None:
     p.add_argument("--gan-steps", type=int, help="GAN steps per fold (default: the trainer's default)")
     p.add_argument("--seed", type=int, help="master seed (default 0)")
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch CPU threads (default: the idle cores -- all cores on an idle machine, fewer when "
+                   "others are busy: oversubscribed threads made training 10-40x slower here)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def idle_cores() -> int:
+    """Cores not busy with other work (cores minus the 1-minute load average), at least 1."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cores
+    return max(1, min(cores, int(round(cores - load))))
 
 
 def build_config(args: argparse.Namespace):
@@ -78,10 +90,11 @@ def run(args: argparse.Namespace) -> int:
     from medgan.benchmark.protocol import run_benchmark
 
     cfg = build_config(args)
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    torch.set_num_threads(args.threads or idle_cores())
     torch.manual_seed(cfg.seed)  # entry point: seed the world (the library itself uses explicit seeds)
     command = "medgan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["benchmark"] else None
-    results = run_benchmark(cfg, args.out, progress=not args.no_progress, log=print, command=command)
+    results = run_benchmark(cfg, args.out, progress=not args.no_progress, log=lambda s: print(s, flush=True),
+                            command=command)
     def pts(d: dict) -> str:
         f = lambda v: "n/a" if v is None else f"{100 * v:+.1f}"  # noqa: E731
         return f"{f(d['mean'])} points [95 % CI {f(d['ci95'][0])}, {f(d['ci95'][1])}]"
