@@ -55,12 +55,13 @@ class ProjectionDiscriminator(nn.Module):
         norm: "none" (default, with spectral norm) or "batch".
         spectral_norm: spectral normalisation on every conv/linear/embedding.
         ac_head: add an auxiliary classifier head.
+        mbstd: append a minibatch-standard-deviation feature map (anti mode collapse).
     """
 
     def __init__(self, num_classes: int, image_size: int = 64, ndf: int = 64, in_channels: int = 1,
-                 norm: str = "none", spectral_norm: bool = True, ac_head: bool = False) -> None:
+                 norm: str = "none", spectral_norm: bool = True, ac_head: bool = False, mbstd: bool = False) -> None:
         super().__init__()
-        self.trunk = DCGANEncoder(image_size, ndf, in_channels, norm, spectral_norm)
+        self.trunk = DCGANEncoder(image_size, ndf, in_channels, norm, spectral_norm, mbstd)
         ch = self.trunk.out_channels
         self.linear = maybe_sn(nn.Linear(ch, 1), spectral_norm)
         self.embed = maybe_sn(nn.Embedding(num_classes, ch), spectral_norm)

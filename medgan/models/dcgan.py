@@ -47,10 +47,12 @@ class DCGANEncoder(nn.Module):
         in_channels: image channels.
         norm: "batch" (Radford) or "none" (use with spectral norm).
         spectral_norm: wrap every conv in spectral normalisation.
+        mbstd: append a minibatch-standard-deviation feature map (Karras et al. 2018) so D can see
+            a lack of diversity in a batch of fakes -- the classic remedy for mode collapse.
     """
 
     def __init__(self, image_size: int = 64, ndf: int = 64, in_channels: int = 1, norm: str = "batch",
-                 spectral_norm: bool = False) -> None:
+                 spectral_norm: bool = False, mbstd: bool = False) -> None:
         super().__init__()
         mults = channel_mults(check_image_size(image_size))[::-1]  # e.g. [1, 2, 4, 8]
         ch = ndf * mults[0]
@@ -60,19 +62,36 @@ class DCGANEncoder(nn.Module):
                        make_norm(norm, ndf * m), nn.LeakyReLU(0.2, True)]
             ch = ndf * m
         self.net = nn.Sequential(*layers)
-        self.out_channels = ch
+        self.mbstd = mbstd
+        self.out_channels = ch + int(mbstd)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        h = self.net(x)
+        return torch.cat([h, minibatch_stddev(h)], dim=1) if self.mbstd else h
+
+
+def minibatch_stddev(h: torch.Tensor, group_size: int = 4) -> torch.Tensor:
+    """One feature map holding, for each sample, the mean feature std within its group of samples.
+
+    Groups are consecutive samples (so a batch of reals followed by a batch of fakes of a size divisible
+    by the group size never mixes the two); the group shrinks to 2 or 1 when the batch is not divisible.
+    """
+    n, _, hh, ww = h.shape
+    g = next(s for s in (group_size, 2, 1) if n % s == 0)
+    if g == 1:
+        return h.new_zeros(n, 1, hh, ww)
+    grouped = h.float().reshape(n // g, g, *h.shape[1:])  # consecutive samples form a group
+    std = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (n // g,)
+    return std.repeat_interleave(g).reshape(n, 1, 1, 1).expand(n, 1, hh, ww).to(h.dtype)
 
 
 class DCGANDiscriminator(nn.Module):
     """Unconditional DCGAN discriminator returning logits ``(N,)``."""
 
     def __init__(self, image_size: int = 64, ndf: int = 64, in_channels: int = 1, norm: str = "batch",
-                 spectral_norm: bool = False) -> None:
+                 spectral_norm: bool = False, mbstd: bool = False) -> None:
         super().__init__()
-        self.trunk = DCGANEncoder(image_size, ndf, in_channels, norm, spectral_norm)
+        self.trunk = DCGANEncoder(image_size, ndf, in_channels, norm, spectral_norm, mbstd)
         self.head = maybe_sn(nn.Conv2d(self.trunk.out_channels, 1, 4, 1, 0), spectral_norm)  # 4x4 -> 1x1
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -113,11 +132,11 @@ class PerClassDiscriminator(nn.Module):
     """One DCGAN discriminator per class; ``forward(x, y) -> (N,)`` logits, each from its class's D."""
 
     def __init__(self, num_classes: int, image_size: int = 64, ndf: int = 64, in_channels: int = 1,
-                 norm: str = "batch", spectral_norm: bool = False) -> None:
+                 norm: str = "batch", spectral_norm: bool = False, mbstd: bool = False) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.discriminators = nn.ModuleList(
-            [DCGANDiscriminator(image_size, ndf, in_channels, norm, spectral_norm) for _ in range(num_classes)])
+            [DCGANDiscriminator(image_size, ndf, in_channels, norm, spectral_norm, mbstd) for _ in range(num_classes)])
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return _route(self.discriminators, y, x, (x.shape[0],))

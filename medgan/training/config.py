@@ -47,6 +47,7 @@ class TrainConfig:
         ac_weight: > 0 adds an auxiliary classifier head to the cgan D (AC-GAN loss weight).
         ema_decay: decay of the EMA of G's weights (used for samples and export); 0 = no EMA.
         balanced: draw class-balanced batches (each class equally often).
+        mbstd: minibatch-standard-deviation feature in D (counters mode collapse on small data).
         holdout_fraction: patient-grouped fraction kept out of training for evaluation (0 = none).
         sample_every, checkpoint_every, log_every: in steps (0 = only at the end).
         collapse_patience: stop with TrainingDivergedError after this many consecutive steps with
@@ -78,6 +79,7 @@ class TrainConfig:
     ac_weight: float = 0.0
     ema_decay: float = 0.999
     balanced: bool = True
+    mbstd: bool = False
     holdout_fraction: float = 0.15
     sample_every: int = 500
     checkpoint_every: int = 500
@@ -150,7 +152,7 @@ class TrainConfig:
     def discriminator_arch(self, num_classes: int) -> dict[str, Any]:
         """``build_discriminator`` keyword arguments."""
         arch = {"num_classes": int(num_classes), "image_size": int(self.image_size), "ndf": int(self.ndf),
-                "norm": self.d_norm, "spectral_norm": bool(self.spectral_norm)}
+                "norm": self.d_norm, "spectral_norm": bool(self.spectral_norm), "mbstd": bool(self.mbstd)}
         if self.model == "cgan":
             arch["ac_head"] = self.ac_weight > 0
         return arch

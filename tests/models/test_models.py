@@ -84,3 +84,23 @@ def test_ac_head_returns_class_logits():
 def test_registry_rejects_bad_arguments(model, arch, match):
     with pytest.raises(ConfigError, match=match):
         build_generator(model, **arch)
+
+
+@pytest.mark.parametrize("model", ["dcgan", "cgan"])
+def test_minibatch_stddev_discriminator_sees_batch_diversity(model: str) -> None:
+    from medgan.models import build_discriminator
+    from medgan.models.dcgan import minibatch_stddev
+
+    D = build_discriminator(model, num_classes=2, image_size=32, ndf=8, mbstd=True)
+    x = torch.randn(8, 1, 32, 32, requires_grad=True)
+    out = D(x, torch.tensor([0, 1] * 4))
+    assert out.shape == (8,)
+    out.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    h = torch.randn(8, 3, 4, 4)
+    assert torch.all(minibatch_stddev(h.new_ones(8, 3, 4, 4)) < 1e-3)  # identical samples: ~0 std
+    assert torch.all(minibatch_stddev(h) > 0.1)
+    # groups of consecutive samples: a diverse half never leaks into an identical half
+    mixed = torch.cat([h[:4], h.new_ones(4, 3, 4, 4)])
+    std = minibatch_stddev(mixed)[:, 0, 0, 0]
+    assert torch.all(std[:4] > 0.1) and torch.all(std[4:] < 1e-3)
