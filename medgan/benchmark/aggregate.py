@@ -110,7 +110,8 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
         if e is None:
             continue
         sens, spec = e["difference_vs_baseline"]["sensitivity"], e["difference_vs_baseline"]["specificity"]
-        primary[m] = {"arm": e["name"], "sensitivity_difference": {k: sens[k] for k in ("mean", "ci95", "p_value")},
+        primary[m] = {"arm": e["name"], "selected_ratios": e["selected_ratios"],
+                      "sensitivity_difference": {k: sens[k] for k in ("mean", "ci95", "p_value")},
                       "specificity_difference": {k: spec[k] for k in ("mean", "ci95", "p_value")},
                       "sensitivity_ci_lower_above_0": bool(sens["ci95"][0] > 0),
                       "specificity_ci_lower_above_0": bool(spec["ci95"][0] > 0)}

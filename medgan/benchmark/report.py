@@ -146,9 +146,11 @@ def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6) -> list[s
     return models
 
 
-def primary_sentence(model: str, p: dict[str, Any]) -> str:
+def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None) -> str:
     """The plain-words verdict on the primary endpoint, generated from the numbers."""
     s, t = p["sensitivity_difference"], p["specificity_difference"]
+    what = f"sensitivity ({positive})" if positive else "macro sensitivity"
+    what_sp = f"specificity ({positive} vs rest)" if positive else "macro specificity"
 
     def part(name: str, d: dict[str, Any], above: bool) -> str:
         lo, hi = d["ci95"]
@@ -161,9 +163,16 @@ def primary_sentence(model: str, p: dict[str, Any]) -> str:
     both = p["sensitivity_ci_lower_above_0"] and p["specificity_ci_lower_above_0"]
     head = ("Synthetic data from the **%s** GAN helped: both lower bounds clear 0." % model if both else
             "Synthetic data from the **%s** GAN did **not** demonstrably help on both endpoints." % model)
+    ratios = p.get("selected_ratios") or []
+    chosen = ""
+    if ratios and all(r == 0 for r in ratios):
+        chosen = " The inner validation split chose ratio 0 (no synthetic images) in every fold, so this arm is the baseline."
+    elif ratios:
+        chosen = (f" Ratios chosen on the inner validation split: {', '.join(f'{r:g}' for r in ratios)} "
+                  f"({sum(1 for r in ratios if r == 0)} of {len(ratios)} folds kept the baseline).")
     return (f"{head} With the ratio chosen on the inner validation split ({p['arm']}) versus the baseline, "
-            f"{part('macro sensitivity', s, p['sensitivity_ci_lower_above_0'])}; "
-            f"{part('macro specificity', t, p['specificity_ci_lower_above_0'])}.")
+            f"{part(what, s, p['sensitivity_ci_lower_above_0'])}; "
+            f"{part(what_sp, t, p['specificity_ci_lower_above_0'])}.{chosen}")
 
 
 def write_report(out: Path, results: dict[str, Any], data: Any, command: str | None = None) -> Path:
@@ -201,7 +210,7 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
                   "numbers say nothing about whether synthetic data helps. Run the default preset for that.", ""]
     lines += ["## Primary endpoint", ""]
     for model, p in results["primary_endpoint"].items():
-        lines += [primary_sentence(model, p), ""]
+        lines += [primary_sentence(model, p, d["positive_class"]), ""]
     lines += ["## Results (test folds; mean [95 % CI] in %)", "",
               "| arm | ratio | sensitivity | specificity | balanced acc. | AUC | Δ sens vs baseline | p | Δ spec vs baseline | p |",
               "|---|---|---|---|---|---|---|---|---|---|"]

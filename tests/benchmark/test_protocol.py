@@ -100,3 +100,36 @@ def test_config_round_trip_and_validation():
         BenchmarkConfig(folds=1).validate()
     with pytest.raises(ConfigError):
         BenchmarkConfig.from_dict({"bogus": 1})
+
+
+def test_config_files_load(tmp_path):
+    from pathlib import Path
+
+    from medgan.benchmark.config import load_config
+
+    root = Path(__file__).resolve().parents[2] / "pipelines" / "configs"
+    quick = load_config(str(root / "benchmark_quick.json"))
+    assert quick.preset == "quick" and quick.folds == 2
+    head = load_config(str(root / "benchmark_head_ct.json"))
+    assert head.positive_class == "hemorrhage" and head.folds == 5 and head.repeats == 2
+    p = tmp_path / "c.json"
+    p.write_text('{"preset": "quick", "classifier": {"epochs": 3}}')
+    c = load_config(str(p))
+    assert c.classifier.epochs == 3 and c.classifier.min_steps == quick.classifier.min_steps
+    p.write_text("{nope")
+    with pytest.raises(ConfigError):
+        load_config(str(p))
+
+
+def test_model_both_gives_separate_arms(tmp_path):
+    from benchmark_fakes import FakeFactory, tiny_data
+
+    factory = FakeFactory()
+    res = run_benchmark(small_config(models=("cgan", "dcgan"), tstr=False, quality=False), tmp_path, data=tiny_data(),
+                        gan_factory=factory, progress=False, log=lambda s: None)
+    names = [a["name"] for a in res["arms"]]
+    assert names == ["baseline", "cgan ratio 1", "cgan selected", "dcgan ratio 1", "dcgan selected"]
+    assert sorted({c["model"] for c in factory.calls}) == ["cgan", "dcgan"] and len(factory.calls) == 4
+    assert set(res["primary_endpoint"]) == {"cgan", "dcgan"}
+    text = (tmp_path / "report.md").read_text()
+    assert text.count("GAN did") + text.count("GAN helped") == 2
