@@ -69,7 +69,7 @@ class BenchmarkConfig:
     gan_options: dict[str, Any] = field(default_factory=dict)
     quality: bool = True
     dedup_threshold: float = 0.99
-    n_boot: int = 2000
+    n_boot: int = 1000
     seed: int = 0
     device: str = "auto"
     preset: str = "default"

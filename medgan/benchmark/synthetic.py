@@ -15,6 +15,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from medgan.errors import ConfigError
+
 
 @dataclass
 class SyntheticPool:
@@ -87,6 +89,16 @@ def gan_data_fingerprint(sampler: Any, run_dir: Path) -> str | None:
     return None
 
 
+def _finished(run_dir: Path, fingerprint: str, steps: int) -> bool:
+    """True when ``run_dir`` holds a final export trained on ``fingerprint`` for ``steps`` steps."""
+    path = Path(run_dir) / "generator.json"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return meta.get("data_fingerprint") == fingerprint and int(meta.get("step", -1)) >= int(steps)
+
+
 def default_gan_factory(steps: int | None, options: dict[str, Any], device: str) -> Callable[[str], Callable]:
     """``factory(model)(train_data, seed, out_dir) -> sampler`` using :func:`medgan.training.train`.
 
@@ -100,16 +112,20 @@ def default_gan_factory(steps: int | None, options: dict[str, Any], device: str)
             from medgan.training import TrainConfig, train
 
             out_dir = Path(out_dir)
-            if (out_dir / "generator.json").exists() and gan_data_fingerprint(None, out_dir) == train_data.fingerprint():
-                return load_generator(out_dir, device=device)
             names = {f.name for f in fields(TrainConfig)}
             wanted: dict[str, Any] = {"model": model, "seed": seed, "image_size": train_data.image_size,
                                       "holdout_fraction": 0.0, "device": device, "sample_every": 0,
                                       "checkpoint_every": 500}
             if steps is not None:
                 wanted["steps"] = steps
+            bad = sorted(set(options) - names)
+            if bad:
+                raise ConfigError(f"unknown GAN training options {bad} in gan_options",
+                                  f"use fields of medgan.training.TrainConfig: {sorted(names)}")
             wanted.update(options)
             cfg = TrainConfig(**{k: v for k, v in wanted.items() if k in names})
+            if _finished(out_dir, train_data.fingerprint(), cfg.steps):
+                return load_generator(out_dir, device=device)
             run_dir = train(cfg, train_data, out_dir, resume=(out_dir / "checkpoints" / "last.pt").exists(), progress=False)
             return load_generator(run_dir, device=device)
 

@@ -133,3 +133,13 @@ def test_model_both_gives_separate_arms(tmp_path):
     assert set(res["primary_endpoint"]) == {"cgan", "dcgan"}
     text = (tmp_path / "report.md").read_text()
     assert text.count("GAN did") + text.count("GAN helped") == 2
+
+
+def test_partial_gan_export_is_not_reused(tmp_path):
+    from medgan.benchmark.synthetic import _finished
+
+    (tmp_path / "generator.json").write_text(json.dumps({"data_fingerprint": "abc", "step": 500}))
+    assert not _finished(tmp_path, "abc", 3000)  # an intermediate export: resume training instead
+    assert _finished(tmp_path, "abc", 500)
+    assert not _finished(tmp_path, "other", 500)
+    assert not _finished(tmp_path / "missing", "abc", 1)
