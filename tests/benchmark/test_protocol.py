@@ -1,7 +1,6 @@
 """End-to-end protocol on tiny data with a fake GAN: no leakage, resumable, complete results."""
 import json
 
-import numpy as np
 import pytest
 import torch
 
