@@ -21,9 +21,9 @@ from medgan.models.registry import MODELS
 #: Both: EMA of G, DiffAugment translation+cutout (the small-data ingredients; see docs/training.md).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "dcgan": {"latent_dim": 100, "loss": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999),
-              "spectral_norm": False, "d_norm": "batch", "diffaugment": "translation,cutout"},
+              "spectral_norm": False, "d_norm": "batch", "diffaugment": "translation,cutout", "mbstd": True},
     "cgan": {"latent_dim": 128, "loss": "hinge", "lr_g": 1e-4, "lr_d": 4e-4, "betas": (0.0, 0.999),
-             "spectral_norm": True, "d_norm": "none", "diffaugment": "translation,cutout"},
+             "spectral_norm": True, "d_norm": "none", "diffaugment": "translation,cutout", "mbstd": True},
 }
 
 
@@ -79,7 +79,7 @@ class TrainConfig:
     ac_weight: float = 0.0
     ema_decay: float = 0.999
     balanced: bool = True
-    mbstd: bool = False
+    mbstd: bool | None = None
     holdout_fraction: float = 0.15
     sample_every: int = 500
     checkpoint_every: int = 500
