@@ -45,6 +45,8 @@ def split_real(prepared, meta: dict[str, Any], seed: int = 0):
     holdout_ids = {str(p) for p in (meta.get("holdout_patients") or [])}
     train_ids = {str(p) for p in (meta.get("train_patients") or [])}
     notes: list[str] = []
+    if not holdout_ids and train_ids:  # e.g. a benchmark fold's GAN: every patient it did not train on is unseen
+        holdout_ids = set(patients.tolist()) - train_ids
     ho_idx = np.flatnonzero(np.isin(patients, list(holdout_ids))) if holdout_ids else np.zeros(0, dtype=int)
     if ho_idx.size >= 2:
         if train_ids:
@@ -70,16 +72,12 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from medgan.data import load_data, prepare_tensors
-    from medgan.errors import CheckpointError, ConfigError, DataError
+    from medgan.errors import ConfigError, DataError
     from medgan.evaluation import evaluate_quality, quality_summary_markdown
 
     if args.per_class < 2:
         raise ConfigError(f"--per-class must be >= 2, got {args.per_class}", "e.g. --per-class 100")
-    try:
-        from medgan.synthesis import load_generator
-    except ImportError:
-        raise CheckpointError("medgan.synthesis.load_generator is not available in this installation",
-                              "update medgan (the synthesis module provides the generator loader)") from None
+    from medgan.synthesis import load_generator
     torch.manual_seed(args.seed)  # entry point: seed the world (library code uses explicit generators)
     sampler = load_generator(Path(args.checkpoint))
     data = load_data(args.data)

@@ -95,3 +95,19 @@ def test_split_real_uses_recorded_patients():
     data = blobs(6, seed=0)
     tr, ho, notes = split_real(data, {"holdout_patients": data.patients[:3]})
     assert len(ho) == 3 and len(tr) == 9 and not set(tr.patients) & set(ho.patients)
+
+
+def test_split_real_uses_unseen_patients_when_only_train_patients_are_recorded():
+    import torch
+
+    from medgan.cli.evaluate import split_real
+    from medgan.data.types import PreparedData
+    from medgan.transforms.windows import IntensityWindow
+
+    patients = [f"p{i // 2}" for i in range(12)]
+    data = PreparedData(torch.zeros(12, 1, 8, 8), torch.tensor([i % 2 for i in range(12)]), patients,
+                        ["a", "b"], IntensityWindow(), [])
+    train, holdout, notes = split_real(data, {"train_patients": ["p0", "p1", "p2", "p3"]})
+    assert sorted(set(train.patients)) == ["p0", "p1", "p2", "p3"]
+    assert sorted(set(holdout.patients)) == ["p4", "p5"]
+    assert any("never saw" in n for n in notes)
