@@ -175,6 +175,22 @@ def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None)
             f"{part(what_sp, t, p['specificity_ci_lower_above_0'])}.{chosen}")
 
 
+#: A baseline whose AUC's 95 % CI upper bound lies below this is "near chance" (see chance_caveat).
+NEAR_CHANCE_AUC = 0.65
+
+
+def chance_caveat(results: dict[str, Any]) -> str | None:
+    """A warning when the baseline classifier is near chance: then no arm comparison is informative."""
+    base = next((a for a in results["arms"] if a["name"] == "baseline"), None)
+    if base is None or base["auc"]["ci95"][1] is None or base["auc"]["ci95"][1] >= NEAR_CHANCE_AUC:
+        return None
+    lo, hi = base["auc"]["ci95"]
+    return (f"> The baseline classifier is near chance on this data (AUC {_fmt(base['auc']['mean'])} % "
+            f"[{_fmt(lo)}, {_fmt(hi)}], upper bound below {_fmt(NEAR_CHANCE_AUC)} %): with this many training "
+            "images the task is too hard for this classifier, so these arms cannot show whether synthetic "
+            "images help. Give the classifier more real images per class, or an easier task, first.")
+
+
 def write_report(out: Path, results: dict[str, Any], data: Any, command: str | None = None) -> Path:
     """Write ``out/report.md`` and ``out/figures/*.png``; returns the report path."""
     out = Path(out)
@@ -211,6 +227,8 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     lines += ["## Primary endpoint", ""]
     for model, p in results["primary_endpoint"].items():
         lines += [primary_sentence(model, p, d["positive_class"]), ""]
+    caveat = chance_caveat(results)
+    lines += [caveat, ""] if caveat else []
     lines += ["## Results (test folds; mean [95 % CI] in %)", "",
               "| arm | ratio | sensitivity | specificity | balanced acc. | AUC | Δ sens vs baseline | p | Δ spec vs baseline | p |",
               "|---|---|---|---|---|---|---|---|---|---|"]

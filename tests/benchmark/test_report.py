@@ -1,4 +1,5 @@
 """The plain-words verdict is generated from the numbers."""
+import pytest
 from medgan.benchmark.report import primary_sentence
 
 
@@ -21,3 +22,15 @@ def test_no_gain_and_loss_sentences():
     assert "macro sensitivity changed by 2.0 points" in text and "includes 0" in text
     assert "below 0: a loss" in text  # specificity CI [-20, -10]
     assert "chose ratio 0" in primary_sentence("cgan", _p(-0.03, -0.2, ratios=(0.0, 0.0)))
+
+
+@pytest.mark.parametrize("auc_ci, warned", [((0.45, 0.60), True), ((0.80, 0.95), False)])
+def test_chance_caveat_flags_a_near_chance_baseline(auc_ci, warned):
+    from medgan.benchmark.report import chance_caveat
+
+    results = {"arms": [{"name": "baseline", "auc": {"mean": sum(auc_ci) / 2, "ci95": list(auc_ci)}},
+                        {"name": "cgan ratio 1", "auc": {"mean": 0.9, "ci95": [0.85, 0.95]}}]}
+    caveat = chance_caveat(results)
+    assert (caveat is not None) == warned
+    if warned:
+        assert "near chance" in caveat and "52.5" in caveat
