@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from medgan.benchmark.classifier import ClassifierConfig
 from medgan.errors import ConfigError
+from medgan.utils.config import reject_unknown_keys
 
 MODELS = ("cgan", "dcgan")
 THRESHOLD_METHODS = ("youden", "target_sensitivity", "fixed")
@@ -110,15 +111,10 @@ class BenchmarkConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "BenchmarkConfig":
         """Build from a (JSON) dict; unknown keys raise :class:`ConfigError`."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown benchmark config keys {unknown}", f"known keys: {sorted(known)}")
+        reject_unknown_keys(d, cls, "benchmark config keys")
         d = dict(d)
         clf = dict(d.pop("classifier", {}) or {})
-        cknown = {f.name for f in fields(ClassifierConfig)}
-        if set(clf) - cknown:
-            raise ConfigError(f"unknown classifier config keys {sorted(set(clf) - cknown)}", f"known: {sorted(cknown)}")
+        reject_unknown_keys(clf, ClassifierConfig, "classifier config keys")
         if "channels" in clf:
             clf["channels"] = tuple(clf["channels"])
         for k in ("ratios", "models"):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from medgan.errors import ConfigError
+from medgan.utils.config import reject_unknown_keys
 from medgan.models.diffaugment import parse_policy
 from medgan.models.losses import check_loss
 from medgan.models.registry import MODELS
@@ -127,10 +128,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
         """Build from a dict (e.g. parsed JSON); unknown keys raise ConfigError."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ConfigError(f"unknown training option(s) {unknown}", f"allowed: {', '.join(sorted(names))}")
+        reject_unknown_keys(d, cls, "training option(s)")
         d = dict(d)
         if d.get("betas") is not None:
             d["betas"] = tuple(d["betas"])
