@@ -17,7 +17,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from medgan.errors import CheckpointError, MedganError

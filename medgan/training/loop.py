@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from medgan import __version__
-from medgan.errors import CheckpointError, ConfigError, DataError, TrainingDivergedError
+from medgan.errors import ConfigError, DataError, TrainingDivergedError
 from medgan.training.checkpoint import check_resumable, load_checkpoint, save_checkpoint
 from medgan.training.config import TrainConfig
 from medgan.training.distributed import barrier, init_distributed, resolve_device

@@ -20,7 +20,7 @@ differs from the generator's size the synthetic image is resized to it with MONA
 """
 from __future__ import annotations
 
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any, Hashable, Mapping
 
 import numpy as np
 import torch

@@ -1,5 +1,4 @@
 """Memorization: copies of training images are flagged; honest new images are not."""
-import numpy as np
 import pytest
 import torch
 

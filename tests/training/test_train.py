@@ -7,7 +7,7 @@ import torch
 
 from medgan.errors import CheckpointError, ConfigError, TrainingDivergedError
 from medgan.models import losses
-from medgan.training import TrainConfig, Trainer, load_checkpoint, read_generator_export, train
+from medgan.training import Trainer, load_checkpoint, read_generator_export, train
 
 
 @pytest.fixture(autouse=True)
