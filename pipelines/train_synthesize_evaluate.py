@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from medgan.cli import main as medgan
+from medgan.utils import atomic_save_json
 
 #: Keys of the config file and their defaults.
 DEFAULTS = {
@@ -37,10 +38,8 @@ def load_config(path: str | None) -> dict:
     return config
 
 
-def stage_args(run: Path, config: dict) -> list[list[str]]:
-    """The three medgan command lines of the pipeline."""
-    train_cfg = run.parent / "train_config.json"
-    train_cfg.write_text(json.dumps(config["train"], indent=2))
+def stage_args(run: Path, config: dict, train_cfg: Path) -> list[list[str]]:
+    """The three medgan command lines of the pipeline (``train_cfg``: the TrainConfig JSON file)."""
     train = ["train", "--data", config["data"], "--out", str(run), "--config", str(train_cfg), "--quiet"]
     if (run / "checkpoints" / "last.pt").is_file():
         train.append("--resume")
@@ -62,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for command in stage_args(out / "run", config):
+    train_cfg = out / "train_config.json"
+    atomic_save_json(train_cfg, config["train"])
+    for command in stage_args(out / "run", config, train_cfg):
         print(f"$ medgan {' '.join(command)}", flush=True)
         status = medgan(command)
         if status:
