@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from medgan.errors import ConfigError
 from medgan.utils.config import reject_unknown_keys
 from medgan.models.diffaugment import parse_policy
@@ -54,7 +56,8 @@ class TrainConfig:
         collapse_patience: stop with TrainingDivergedError after this many consecutive steps with
             D loss < 1e-4 (a collapsed game; not used for wgan-gp); 0 = off.
         device: "auto" (CUDA if present), "cpu", "cuda", "cuda:1" ...
-        amp: bfloat16 autocast for the forward passes.
+        amp: bfloat16 autocast for the forward passes: True, False, or "auto" (on where bfloat16 is
+            fast: a bf16-capable GPU, or a CPU with avx512_bf16 / amx_bf16; resolved to a bool here).
         num_threads: CPU threads for torch (0 = leave torch's default).
         channels_last: channels-last memory format (faster convolutions on CPU).
     """
@@ -87,7 +90,7 @@ class TrainConfig:
     log_every: int = 10
     collapse_patience: int = 200
     device: str = "auto"
-    amp: bool = False
+    amp: bool | str = False
     num_threads: int = 0
     channels_last: bool = True
 
@@ -98,6 +101,7 @@ class TrainConfig:
             if getattr(self, key) is None:
                 setattr(self, key, value)
         self.betas = (float(self.betas[0]), float(self.betas[1]))
+        self.amp = _resolve_amp(self.amp, self.device)
         check_loss(self.loss)
         self.diffaugment = ",".join(parse_policy(self.diffaugment))
         checks = [
@@ -154,3 +158,16 @@ class TrainConfig:
         if self.model == "cgan":
             arch["ac_head"] = self.ac_weight > 0
         return arch
+
+
+def _resolve_amp(amp: bool | str, device: str) -> bool:
+    """``True``/``False`` unchanged; ``"auto"`` -> whether bfloat16 is fast on ``device``."""
+    if isinstance(amp, bool):
+        return amp
+    if isinstance(amp, str) and amp.strip().lower() == "auto":
+        from medgan.training.precision import bf16_is_fast
+
+        dev = str(device)
+        kind = ("cuda" if torch.cuda.is_available() else "cpu") if dev == "auto" else dev.split(":")[0]
+        return bf16_is_fast(kind)
+    raise ConfigError(f"invalid training option amp={amp!r}", 'use true, false or "auto"')
