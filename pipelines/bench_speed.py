@@ -3,7 +3,9 @@
 Prints, side by side: training images/s and sampling images/s for dcgan and cgan at 64x64, the same for
 the reference loop (same architecture sizes, same batch size), ``train ratio: X`` (medgan dcgan /
 reference), GFLOP per image (counted with torch.utils.flop_counter on the real step) and the achieved
-GFLOP/s, and this machine's dense float32 matmul rate measured in the same run.
+GFLOP/s, and this machine's dense float32 matmul rate measured in the same run. On a CPU with native
+bfloat16 (avx512_bf16 / amx_bf16) it also prints the bfloat16 matmul rate and a ``cgan bf16`` row: the
+conditional GAN with bfloat16 autocast, as the benchmark trains it there (``amp="auto"``).
 
     python pipelines/bench_speed.py            # full measurement (a few minutes on 2 cores)
     python pipelines/bench_speed.py --quick    # smoke test with tiny settings
@@ -19,8 +21,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 
-def matmul_gflops(n: int, repeats: int) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_gflops(n: int, repeats: int, dtype: torch.dtype = torch.float32) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     torch.matmul(a, b)
     t = time.perf_counter()
     for _ in range(repeats):
@@ -103,10 +105,10 @@ def reference_step_fn(nz: int, ngf: int, ndf: int, batch: int):
     return step, sample
 
 
-def medgan_step_fn(model: str, ngf: int, ndf: int, batch: int, classes: int, n_real: int):
+def medgan_step_fn(model: str, ngf: int, ndf: int, batch: int, classes: int, n_real: int, amp: bool = False):
     from medgan.training import TrainConfig, Trainer
 
-    cfg = TrainConfig(model=model, image_size=64, batch_size=batch, ngf=ngf, ndf=ndf, device="cpu", steps=1)
+    cfg = TrainConfig(model=model, image_size=64, batch_size=batch, ngf=ngf, ndf=ndf, device="cpu", steps=1, amp=amp)
     images = torch.rand(n_real, 1, 64, 64) * 2 - 1
     labels = torch.arange(n_real) % classes
     trainer = Trainer(cfg, images, labels, classes)
@@ -139,12 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     mm = matmul_gflops(mm_n, 3 if args.quick else 10)
     print(f"threads: {torch.get_num_threads()}  batch: {args.batch_size}  ngf/ndf: {args.ngf}/{args.ndf}  64x64")
     print(f"matmul float32 ({mm_n}x{mm_n}): {mm:.1f} GFLOP/s")
+    from medgan.training.precision import bf16_is_fast
+
+    bf16 = bf16_is_fast("cpu")
+    if bf16:
+        print(f"matmul bfloat16 ({mm_n}x{mm_n}): {matmul_gflops(mm_n, 3 if args.quick else 10, torch.bfloat16):.1f} GFLOP/s")
     b, rows = args.batch_size, {}
     builders = {
         "reference": lambda: reference_step_fn(100, args.ngf, args.ndf, b),
         "medgan dcgan": lambda: medgan_step_fn("dcgan", args.ngf, args.ndf, b, args.classes, 4 * b),
         "medgan cgan": lambda: medgan_step_fn("cgan", args.ngf, args.ndf, b, args.classes, 4 * b),
     }
+    if bf16:  # the benchmark's setting on CPUs with native bfloat16 (TrainConfig amp="auto")
+        builders["cgan bf16"] = lambda: medgan_step_fn("cgan", args.ngf, args.ndf, b, args.classes, 4 * b, amp=True)
     print(f"{'model':<14}{'train img/s':>12}{'GFLOP/img':>11}{'GFLOP/s':>9}{'sample img/s':>14}{'GFLOP/img':>11}{'GFLOP/s':>9}{'% matmul':>10}")
     for name, build in builders.items():
         step, sample = build()
@@ -159,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{sample_ips:>14.1f}{sample_flop / 1e9:>11.3f}{sample_ips * sample_flop / 1e9:>9.1f}"
               f"{100 * sample_ips * sample_flop / 1e9 / mm:>9.0f}%")
     print(f"train ratio: {rows['medgan dcgan'] / rows['reference']:.2f}")
-    print("(train ratio = medgan dcgan / reference images per second; GFLOP counted by torch.utils.flop_counter)")
+    print("(train ratio = medgan dcgan / reference images per second; GFLOP counted by torch.utils.flop_counter;")
+    print(" '% matmul' is against the float32 rate, so bfloat16 rows can exceed 100 %)")
     return 0
 
 
