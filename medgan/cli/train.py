@@ -10,6 +10,18 @@ OVERRIDES = {"model": "model", "image_size": "image_size", "steps": "steps", "ba
              "seed": "seed", "device": "device", "amp": "amp", "threads": "num_threads"}
 
 
+def _amp_value(text: str) -> bool | str:
+    """``--amp`` value: auto | on | off (also true/false/yes/no/1/0)."""
+    value = text.strip().lower()
+    if value == "auto":
+        return "auto"
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid --amp value {text!r}: use auto, on or off")
+
+
 def register(subparsers) -> None:
     """Add the ``train`` subcommand."""
     p = subparsers.add_parser(
@@ -29,7 +41,9 @@ def register(subparsers) -> None:
     p.add_argument("--config", metavar="JSON", help="TrainConfig fields as JSON (flags given here override it)")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR/checkpoints/last.pt (same options + data)")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
-    p.add_argument("--amp", action="store_true", default=None, help="bfloat16 autocast")
+    p.add_argument("--amp", nargs="?", const=True, default=None, type=_amp_value, metavar="auto|on|off",
+                   help="bfloat16 autocast: --amp (on), --amp auto (on where the device has native bfloat16: "
+                   "a bf16 GPU, or a CPU with avx512_bf16/amx_bf16), --amp off (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -26,3 +26,29 @@ def test_cpu_decision_follows_the_cpu_flags(monkeypatch):
 def test_bad_amp_value_is_a_config_error():
     with pytest.raises(ConfigError, match="amp"):
         TrainConfig(model="cgan", amp="sometimes")
+
+
+@pytest.mark.parametrize("argv, expected", [([], False), (["--amp"], True), (["--amp", "auto"], "auto-resolved"),
+                                            (["--amp", "off"], False), (["--amp", "on"], True)])
+def test_train_cli_amp_flag(argv, expected):
+    import argparse
+
+    from medgan.cli.train import build_config, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["train", "--data", "phantom", "--out", "unused", "--device", "cpu", *argv])
+    amp = build_config(args).amp
+    assert amp is (precision.bf16_is_fast("cpu") if expected == "auto-resolved" else expected)
+
+
+def test_train_cli_rejects_a_bad_amp_value(capsys):
+    import argparse
+
+    from medgan.cli.train import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--data", "phantom", "--out", "unused", "--amp", "maybe"])
+    assert "use auto, on or off" in capsys.readouterr().err
