@@ -21,10 +21,25 @@ def test_augment_identity_flip_and_seed():
 
 
 def test_classifier_shape_and_backward():
-    net = build_classifier(3, 32, channels=(4, 8))
+    net = build_classifier(3, 32, channels=(4, 4, 8, 8))
     out = net(torch.randn(5, 1, 32, 32))
     assert out.shape == (5, 3)
     out.sum().backward()
+
+
+def test_earlier_monai_classifier_arch_and_bad_archs():
+    import pytest
+
+    from medgan.benchmark.config import default_config
+    from medgan.errors import ConfigError
+
+    assert build_classifier(2, 32, channels=(4, 8), arch="classifier")(torch.randn(3, 1, 32, 32)).shape == (3, 2)
+    with pytest.raises(ConfigError, match="4 stage widths"):
+        build_classifier(2, 32, channels=(4, 8))
+    with pytest.raises(ConfigError, match="arch"):
+        default_config(classifier=ClassifierConfig(arch="vgg")).validate()
+    with pytest.raises(ConfigError, match="4 stage widths"):
+        default_config(classifier=ClassifierConfig(channels=(8, 16))).validate()
 
 
 def test_budget_is_the_same_whatever_the_synthetic_share():
@@ -38,7 +53,7 @@ def test_train_learns_separable_task_and_is_deterministic():
     d = tiny_data(n_per_class=16)
     idx = torch.arange(len(d))
     tr, va = idx[idx % 4 != 0], idx[idx % 4 == 0]
-    cfg = ClassifierConfig(channels=(4, 8), epochs=1, min_steps=40, batch_size=8)
+    cfg = ClassifierConfig(channels=(4, 4, 8, 8), epochs=1, min_steps=40, batch_size=8)
     runs = []
     for _ in range(2):
         model, info = train_classifier(d.images[tr], d.labels[tr], len(tr), d.images[va], d.labels[va], 2, cfg, seed=1)

@@ -14,7 +14,7 @@ from benchmark_fakes import FakeFactory, tiny_data
 
 def small_config(**kw) -> BenchmarkConfig:
     base = dict(data="tiny", image_size=16, folds=2, repeats=1, ratios=(0.0, 1.0), n_boot=50, device="cpu",
-                classifier=ClassifierConfig(channels=(4, 8), epochs=2, min_steps=10, batch_size=8))
+                classifier=ClassifierConfig(channels=(4, 4, 8, 8), epochs=2, min_steps=10, batch_size=8))
     base.update(kw)
     return BenchmarkConfig(**base)
 
