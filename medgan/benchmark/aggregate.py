@@ -118,7 +118,8 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
     counts = np.bincount(data.labels.numpy(), minlength=len(names))
     timing = {k: float(sum(r["timing"][k] for r in records)) for k in ("gan_seconds", "classifier_seconds", "synthesis_seconds", "fold_seconds")}
     timing.update(total_seconds=float(wall_seconds), mean_fold_seconds=timing["fold_seconds"] / len(records),
-                  per_fold_seconds=[r["timing"]["fold_seconds"] for r in records])
+                  per_fold_seconds=[r["timing"]["fold_seconds"] for r in records],
+                  gans_reused=int(sum(r["timing"].get("gans_reused", 0) for r in records)))
     return clean({
         "config": config.to_dict(),
         "versions": versions(device),

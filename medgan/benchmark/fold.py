@@ -115,6 +115,7 @@ def run_fold(
         t0 = time.perf_counter()
         sampler = gan_factory(model)(inner, fold_seed, gan_dir / model)
         timing["gan_seconds"] += time.perf_counter() - t0
+        timing["gans_reused"] = timing.get("gans_reused", 0) + int(bool(getattr(sampler, "reused", False)))
         seen = gan_data_fingerprint(sampler, gan_dir / model)
         proofs[model] = {
             "gan_train_fingerprint": inner.fingerprint(),

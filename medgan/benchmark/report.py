@@ -263,6 +263,9 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
               f"(mean {tm['mean_fold_seconds']:.0f} s per fold); GAN training {tm['gan_seconds']:.0f} s, "
               f"synthesis {tm['synthesis_seconds']:.0f} s, classifiers {tm['classifier_seconds']:.0f} s; "
               f"device {results['versions']['device']}, torch threads {results['versions']['torch_threads']}.", ""]
+    if tm.get("gans_reused"):
+        lines[-1:-1] = [f"{tm['gans_reused']} GAN(s) were reused from an earlier invocation in this folder (their "
+                        "exports matched the folds' training data): their training time is not counted above."]
     path = out / "report.md"
     atomic_write_text(path, "\n".join(lines))
     return path

@@ -126,7 +126,9 @@ def default_gan_factory(steps: int | None, options: dict[str, Any], device: str)
             wanted.update(options)
             cfg = TrainConfig(**{k: v for k, v in wanted.items() if k in names})
             if _finished(out_dir, train_data.fingerprint(), cfg.steps):
-                return load_generator(out_dir, device=device)
+                sampler = load_generator(out_dir, device=device)
+                sampler.reused = True  # trained by an earlier invocation: its training time is not in this run's
+                return sampler
             run_dir = train(cfg, train_data, out_dir, resume=(out_dir / "checkpoints" / "last.pt").exists(), progress=False)
             return load_generator(run_dir, device=device)
 

@@ -1,5 +1,6 @@
 """`medgan benchmark` end to end on a tiny phantom with a real (very short) GAN."""
 import json
+import shutil
 
 import pytest
 
@@ -23,6 +24,14 @@ def test_cli_quick_tiny_phantom(tmp_path, capsys):
     assert main(argv) == 0
     assert "finished earlier" in capsys.readouterr().out
     assert main(argv[:-2] + ["--folds", "3"]) == 2
+    # GANs copied into a new folder are reused (same folds, same training data) and the report says so
+    assert res["timing"]["gans_reused"] == 0
+    out2 = tmp_path / "bench2"
+    shutil.copytree(out / "gan", out2 / "gan")
+    assert main([a if a != str(out) else str(out2) for a in argv]) == 0
+    res2 = json.loads((out2 / "results.json").read_text())
+    assert res2["timing"]["gans_reused"] == len(res2["leakage"]["gan_proof"]) == 2
+    assert "2 GAN(s) were reused" in (out2 / "report.md").read_text()
 
 
 def test_cli_bad_option_exits_2(tmp_path, capsys):
