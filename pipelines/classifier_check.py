@@ -18,16 +18,9 @@ import numpy as np
 import torch
 
 from medgan.benchmark.classifier import ARCHS, ClassifierConfig, predict_proba, train_classifier
-from medgan.benchmark.metrics import roc_auc
+from medgan.benchmark.metrics import macro_auc
 from medgan.data import load_data, prepare_tensors
 from medgan.data.splits import grouped_split
-
-
-def macro_auc(y: np.ndarray, probs: np.ndarray) -> float:
-    """Mean one-vs-rest AUC over classes (the positive-class AUC for two classes)."""
-    if probs.shape[1] == 2:
-        return float(roc_auc(y == 1, probs[:, 1]))
-    return float(np.mean([roc_auc(y == c, probs[:, c]) for c in range(probs.shape[1])]))
 
 
 def main(argv: list[str] | None = None) -> int:

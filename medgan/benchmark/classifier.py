@@ -60,25 +60,30 @@ class ClassifierConfig:
 ARCHS = ("resnet", "classifier")
 
 
+def check_arch(arch: str, channels: Sequence[int]) -> None:
+    """Raise :class:`ConfigError` for an unknown ``arch`` or a ResNet without exactly four stage widths."""
+    if arch not in ARCHS:
+        raise ConfigError(f"unknown classifier arch {arch!r}", f"use one of {ARCHS}")
+    if arch == "resnet" and len(channels) != 4:
+        raise ConfigError(f"the resnet classifier needs 4 stage widths, got channels={tuple(channels)}",
+                          'use e.g. "channels": [8, 16, 32, 64], or "arch": "classifier"')
+
+
 def build_classifier(n_classes: int, image_size: int, channels: Sequence[int] = (8, 16, 32, 64),
                      dropout: float = 0.2, arch: str = "resnet") -> nn.Module:
     """A MONAI network for (N, 1, S, S) inputs returning (N, n_classes) logits (see :class:`ClassifierConfig`)."""
+    check_arch(arch, channels)
     if arch == "resnet":
         from monai.networks.nets import ResNet
 
-        if len(channels) != 4:
-            raise ConfigError(f"the resnet classifier needs 4 stage widths, got channels={tuple(channels)}",
-                              'use e.g. "channels": [8, 16, 32, 64], or "arch": "classifier"')
         return ResNet(block="basic", layers=[1, 1, 1, 1], block_inplanes=[int(c) for c in channels], spatial_dims=2,
                       n_input_channels=1, conv1_t_size=3, conv1_t_stride=1, num_classes=n_classes)
-    if arch == "classifier":
-        from monai.networks.nets import Classifier
+    from monai.networks.nets import Classifier
 
-        return Classifier(
-            in_shape=(1, image_size, image_size), classes=n_classes, channels=tuple(channels),
-            strides=(2,) * len(channels), num_res_units=1, dropout=dropout,
-        )
-    raise ConfigError(f"unknown classifier arch {arch!r}", f"use one of {ARCHS}")
+    return Classifier(
+        in_shape=(1, image_size, image_size), classes=n_classes, channels=tuple(channels),
+        strides=(2,) * len(channels), num_res_units=1, dropout=dropout,
+    )
 
 
 def _fork_devices(device: torch.device) -> list[int]:
@@ -97,15 +102,12 @@ def predict_proba(model: nn.Module, images: torch.Tensor, device: torch.device |
 
 def _val_score(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 256) -> tuple[float, float]:
     """(macro one-vs-rest AUC, mean cross-entropy) on the validation split."""
-    from medgan.benchmark.metrics import roc_auc
+    from medgan.benchmark.metrics import macro_auc
 
     logits = torch.cat([model(x[i:i + chunk]).float() for i in range(0, len(y), chunk)])
     loss = float(nn.functional.cross_entropy(logits, y))
-    probs = torch.softmax(logits, 1).cpu().numpy()
-    yy = y.cpu().numpy()
-    aucs = [roc_auc(yy == c, probs[:, c]) for c in range(probs.shape[1])]
-    aucs = [a for a in aucs if np.isfinite(a)]
-    return (float(np.mean(aucs)) if aucs else 0.5), loss
+    auc = macro_auc(y.cpu().numpy(), torch.softmax(logits, 1).cpu().numpy())
+    return (auc if np.isfinite(auc) else 0.5), loss
 
 
 def budget_steps(n_real: int, config: ClassifierConfig) -> int:

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from medgan.benchmark.classifier import ClassifierConfig
+from medgan.benchmark.classifier import ClassifierConfig, check_arch
 from medgan.errors import ConfigError
 from medgan.utils.config import reject_unknown_keys
 
@@ -92,13 +92,7 @@ class BenchmarkConfig:
             raise ConfigError(f"unknown threshold method {self.threshold!r}", f"use one of {THRESHOLD_METHODS}")
         if self.selection_metric not in ("auc", "balanced_accuracy"):
             raise ConfigError(f"unknown selection metric {self.selection_metric!r}", "use 'auc' or 'balanced_accuracy'")
-        from medgan.benchmark.classifier import ARCHS
-
-        if self.classifier.arch not in ARCHS:
-            raise ConfigError(f"unknown classifier arch {self.classifier.arch!r}", f"use one of {ARCHS}")
-        if self.classifier.arch == "resnet" and len(self.classifier.channels) != 4:
-            raise ConfigError(f"the resnet classifier needs 4 stage widths, got {tuple(self.classifier.channels)}",
-                              'use e.g. "channels": [8, 16, 32, 64], or "arch": "classifier"')
+        check_arch(self.classifier.arch, self.classifier.channels)
         if self.classifier.epochs < 1:
             raise ConfigError("classifier epochs must be >= 1", "e.g. 30")
         return self

@@ -85,7 +85,8 @@ def run_fold(
     counts = np.bincount(inner.labels.numpy(), minlength=n_classes)
     clf_seed = fold_seed + 17
     arms: dict[str, dict[str, Any]] = {}
-    timing: dict[str, float] = {"gan_seconds": 0.0, "classifier_seconds": 0.0, "synthesis_seconds": 0.0}
+    timing: dict[str, float] = {"gan_seconds": 0.0, "classifier_seconds": 0.0, "synthesis_seconds": 0.0,
+                                "gans_reused": 0}
 
     def train_arm(name: str, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None) -> None:
         model, info = train_classifier(xy[0], xy[1], len(inner), val_x, val_y, n_classes, config.classifier,
@@ -115,7 +116,7 @@ def run_fold(
         t0 = time.perf_counter()
         sampler = gan_factory(model)(inner, fold_seed, gan_dir / model)
         timing["gan_seconds"] += time.perf_counter() - t0
-        timing["gans_reused"] = timing.get("gans_reused", 0) + int(bool(getattr(sampler, "reused", False)))
+        timing["gans_reused"] += int(getattr(sampler, "reused", False))
         seen = gan_data_fingerprint(sampler, gan_dir / model)
         proofs[model] = {
             "gan_train_fingerprint": inner.fingerprint(),

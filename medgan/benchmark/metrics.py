@@ -46,6 +46,13 @@ def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[t].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
+def macro_auc(labels: np.ndarray, probs: np.ndarray) -> float:
+    """Mean one-vs-rest AUC over the classes of ``probs`` (N, C) that can be scored (some but not all
+    ``labels`` equal them); NaN when none can. With two softmax classes both AUCs are equal: it is the AUC."""
+    labels = np.asarray(labels)
+    return _nanmean([roc_auc(labels == c, probs[:, c]) for c in range(probs.shape[1])])
+
+
 def _midranks(x: np.ndarray) -> np.ndarray:
     from scipy.stats import rankdata
 

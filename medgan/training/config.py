@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from medgan.errors import ConfigError
 from medgan.utils.config import reject_unknown_keys
 from medgan.models.diffaugment import parse_policy
@@ -165,9 +163,8 @@ def _resolve_amp(amp: bool | str, device: str) -> bool:
     if isinstance(amp, bool):
         return amp
     if isinstance(amp, str) and amp.strip().lower() == "auto":
+        from medgan.training.distributed import resolve_device
         from medgan.training.precision import bf16_is_fast
 
-        dev = str(device)
-        kind = ("cuda" if torch.cuda.is_available() else "cpu") if dev == "auto" else dev.split(":")[0]
-        return bf16_is_fast(kind)
+        return bf16_is_fast(resolve_device(str(device)).type)
     raise ConfigError(f"invalid training option amp={amp!r}", 'use true, false or "auto"')
