@@ -138,9 +138,10 @@ def run(seeds, n_trains, n_test: int, epochs: int, min_steps: int, device: str, 
     return results
 
 
-def save_figure(path: str, seed: int = 0, per_class: int = 4) -> None:
+def save_figure(path: str, seed: int = 0, per_class: int = 4, roi: int = 0) -> None:
     """Grid of phantom examples per class (incl. ``normal``) in the abdomen window: full 128 x 128
-    slices on the left, the same slices as the models see them (64 x 64, ``prepare_tensors``) on the right."""
+    slices on the left, the same slices as the models see them (64 x 64, ``prepare_tensors``) on the right.
+    With ``roi`` > 0: ``2 * per_class`` lesion-centred ROIs per class, as the models see them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -149,8 +150,11 @@ def save_figure(path: str, seed: int = 0, per_class: int = 4) -> None:
     from medgan.transforms.windows import IntensityWindow
     from medgan.utils.atomic import atomic_path
 
-    data = make_phantom(n_per_class=per_class, seed=seed, include_normal=True, slices_per_patient=1)
+    data = make_phantom(n_per_class=2 * per_class if roi else per_class, seed=seed, include_normal=True,
+                        slices_per_patient=1, roi=roi)
     prep = prepare_tensors(data, image_size=64, window="abdomen")
+    if roi:
+        return _save_roi_figure(path, data, prep, 2 * per_class)
     win = IntensityWindow.resolve("abdomen", "HU")
     labels = data.labels
     n_cls = len(data.class_names)
@@ -174,6 +178,28 @@ def save_figure(path: str, seed: int = 0, per_class: int = 4) -> None:
     plt.close(fig)
 
 
+def _save_roi_figure(path: str, data, prep, per_class: int) -> None:
+    import matplotlib.pyplot as plt
+
+    from medgan.utils.atomic import atomic_path
+
+    n_cls = len(data.class_names)
+    fig, axes = plt.subplots(n_cls, per_class, figsize=(per_class * 1.3, n_cls * 1.4))
+    for c, name in enumerate(data.class_names):
+        for k, i in enumerate(np.flatnonzero(data.labels == c)[:per_class]):
+            axes[c, k].imshow(np.asarray(prep.images[i, 0]), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+        axes[c, 0].set_ylabel(name, fontsize=9)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0, 0].set_title(f"{prep.images.shape[-1]} x {prep.images.shape[-1]} lesion ROIs (abdomen window)",
+                         fontsize=8, loc="left")
+    fig.tight_layout(pad=0.3)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=72, format="png")
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -187,10 +213,11 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None, help="also write the results here")
     p.add_argument("--figure", default=None, help="write a grid of examples per class to this PNG")
     p.add_argument("--no-train", action="store_true", help="only write --figure")
+    p.add_argument("--roi", type=int, default=0, help="--figure shows lesion-centred ROIs of this side (phantom roi=)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     if a.figure:
-        save_figure(a.figure, seed=a.seeds[0])
+        save_figure(a.figure, seed=a.seeds[0], roi=a.roi)
     if a.no_train:
         return 0
     res = run(a.seeds, a.n_train, a.n_test, a.epochs, a.min_steps, a.device, a.include_normal)

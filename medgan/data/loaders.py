@@ -98,7 +98,7 @@ def load_phantom(spec: str = "phantom", **options: Any) -> LoadedData:
         data = make_phantom(**options)
     except TypeError as exc:
         raise ConfigError(f"bad phantom option: {exc}",
-                          "phantom options: n_per_class, seed, classes, include_normal, size, slices_per_patient") from None
+                          "phantom options: n_per_class, seed, classes, include_normal, size, slices_per_patient, roi") from None
     data.spec = spec
     return finalize(data.items, data.class_names, spec, dict(data.info))
 

@@ -35,7 +35,7 @@ NOISE_CORR_PX = 0.7
 
 
 def _check_args(n_per_class: int, classes: Sequence[str], include_normal: bool, size: int,
-                slices_per_patient: int) -> list[str]:
+                slices_per_patient: int, roi: int = 0) -> list[str]:
     if isinstance(classes, str):
         classes = [classes]
     names = [str(c).strip().lower() for c in classes]
@@ -57,6 +57,9 @@ def _check_args(n_per_class: int, classes: Sequence[str], include_normal: bool, 
     if not isinstance(slices_per_patient, (int, np.integer)) or slices_per_patient < 1:
         raise ConfigError(f"phantom slices_per_patient must be an integer >= 1, got {slices_per_patient!r}",
                           "e.g. slices_per_patient=2")
+    if not isinstance(roi, (int, np.integer)) or isinstance(roi, bool) or not (roi == 0 or 16 <= roi <= size):
+        raise ConfigError(f"phantom roi must be 0 (whole slice) or an integer from 16 to size={size}, got {roi!r}",
+                          "e.g. roi=64 for 64 x 64 lesion-centred regions of a 128 x 128 slice")
     return names
 
 
@@ -73,10 +76,34 @@ def _place(les: Lesion, liver: np.ndarray, x: np.ndarray, y: np.ndarray, rng: np
     les.centre = (float(x.ravel()[i]), float(y.ravel()[i]))
 
 
-def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int = 128) -> list[np.ndarray]:
+def _roi_centre(lesions: list[Lesion], liver: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    """Pixel (row, col) the regions of interest are centred on: the main lesion, or for a lesion-free
+    patient a random liver point at least 4 px inside the liver (the deepest point if none is)."""
+    if lesions:
+        cx, cy = lesions[0].centre
+        size = liver.shape[0]
+        return (cy + 1.0) / 2.0 * size - 0.5, (cx + 1.0) / 2.0 * size - 0.5
+    dist = ndimage.distance_transform_edt(liver)
+    ok = np.flatnonzero(dist.ravel() >= 4.0)
+    i = int(ok[rng.integers(ok.size)]) if ok.size else int(np.argmax(dist))
+    return divmod(i, liver.shape[1])
+
+
+def crop_roi(img: np.ndarray, centre: tuple[float, float], roi: int) -> np.ndarray:
+    """The ``roi`` x ``roi`` window of ``img`` centred on ``centre`` (row, col), shifted to stay inside."""
+    size = img.shape[0]
+    r0 = int(np.clip(round(centre[0] - roi / 2.0), 0, size - roi))
+    c0 = int(np.clip(round(centre[1] - roi / 2.0), 0, size - roi))
+    return img[r0:r0 + roi, c0:c0 + roi]
+
+
+def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int = 128,
+                   roi: int = 0) -> list[np.ndarray]:
     """Draw one patient with ``kind`` ("normal" = no lesion) and render ``n_slices`` nearby cuts (HU).
 
-    All randomness comes from ``rng``: anatomy, lesion, cut positions, blur and noise.
+    All randomness comes from ``rng``: anatomy, lesion, cut positions, blur and noise. With ``roi`` > 0
+    each cut is cropped to a ``roi`` x ``roi`` region centred on the main lesion (jittered by up to
+    ``roi / 8`` px per slice), or on a random liver point for a lesion-free patient.
     """
     x, y = grid(size)
     an = draw_anatomy(rng)
@@ -90,18 +117,26 @@ def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int
     cut0 = rng.uniform(-0.5, 0.5)
     dcut = rng.uniform(0.15, 0.35) * rng.choice([-1.0, 1.0])
     out = []
+    centre = (0.0, 0.0)
     for k in range(n_slices):
         img, liver = render_anatomy(an, x, y, z0 + k * dz)
         for j, les in enumerate(lesions):
             if k == 0:
                 _place(les, liver, x, y, rng)
+        if roi and k == 0:
+            centre = _roi_centre(lesions, liver, rng)
+        for j, les in enumerate(lesions):
             cut = float(np.clip(cut0 + k * dcut + 0.3 * j, -0.7, 0.7))
             render_lesion(img, liver, x, y, les, cut)
         img = ndimage.gaussian_filter(img, blur, mode="nearest")
         noise = ndimage.gaussian_filter(rng.standard_normal((size, size)).astype(np.float32),
                                         NOISE_CORR_PX * scale, mode="wrap")
         noise *= noise_sd / max(float(noise.std()), 1e-6)
-        out.append((img + noise).astype(np.float32))
+        img = (img + noise).astype(np.float32)
+        if roi:
+            jitter = rng.uniform(-roi / 8.0, roi / 8.0, size=2)
+            img = np.ascontiguousarray(crop_roi(img, (centre[0] + jitter[0], centre[1] + jitter[1]), roi))
+        out.append(img)
     return out
 
 
@@ -112,6 +147,7 @@ def make_phantom(
     include_normal: bool = False,
     size: int = 128,
     slices_per_patient: int = 2,
+    roi: int = 0,
 ) -> LoadedData:
     """Generate labelled axial abdominal CT slices (HU) with focal liver lesions.
 
@@ -123,6 +159,9 @@ def make_phantom(
         size: image side in pixels (full axial slice, ``size`` x ``size``).
         slices_per_patient: nearby slices per patient (same lesion, slightly different cut); the last
             patient of a class contributes fewer if ``n_per_class`` is not a multiple.
+        roi: 0 (default) for whole slices; else the side of a lesion-centred region of interest cropped
+            from each ``size`` x ``size`` slice, as the 64 x 64 lesion ROIs of Frid-Adar et al. 2018
+            (lesion-free slices: centred on a random liver point). E.g. ``roi=64`` with ``size=128``.
 
     Returns:
         :class:`~medgan.data.types.LoadedData` with one item per slice; patients are
@@ -131,7 +170,8 @@ def make_phantom(
     Raises:
         ConfigError: bad ``n_per_class``, unknown or repeated class, bad ``size``/``slices_per_patient``.
     """
-    names = _check_args(n_per_class, classes, include_normal, size, slices_per_patient)
+    names = _check_args(n_per_class, classes, include_normal, size, slices_per_patient, roi)
+    side = int(roi) or int(size)
     rng = np.random.default_rng(seed)
     per_class = -(-int(n_per_class) // int(slices_per_patient))
     # (label, n_slices) per patient, then a random patient order so ids say nothing about the class
@@ -146,18 +186,18 @@ def make_phantom(
     items = []
     for p, j in enumerate(order):
         label, n = plan[j]
-        slices = render_patient(names[label], n, children[p], int(size))
+        slices = render_patient(names[label], n, children[p], int(size), int(roi))
         for img in slices:
             items.append({
                 "image": img,
                 "label": label,
                 "patient": f"phantom-p{p + 1:04d}",
                 "source": f"phantom:seed={seed}:{len(items)}",
-                "orig_size": (int(size), int(size)),
+                "orig_size": (side, side),
                 "format": "phantom",
                 "mode": "float32",
                 "units": "HU",
             })
     info = {"generator": "phantom", "seed": seed, "n_per_class": int(n_per_class), "size": int(size),
-            "slices_per_patient": int(slices_per_patient), "n_patients": len(plan)}
-    return LoadedData(items, names, spec=f"phantom:n={n_per_class}:seed={seed}", info=info)
+            "slices_per_patient": int(slices_per_patient), "roi": int(roi), "n_patients": len(plan)}
+    return LoadedData(items, names, spec=f"phantom:n={n_per_class}:seed={seed}" + (f":roi={roi}" if roi else ""), info=info)

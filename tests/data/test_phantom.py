@@ -142,9 +142,34 @@ def test_class_subset_and_order() -> None:
         ({"classes": ("cyst", "cyst")}, "repeat"),
         ({"size": 8}, "size"),
         ({"slices_per_patient": 0}, "slices_per_patient"),
+        ({"roi": 8}, "roi"),
+        ({"roi": 256}, "roi"),
+        ({"roi": True}, "roi"),
     ],
 )
 def test_bad_arguments_raise_config_error_with_hint(kwargs: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match) as exc:
         make_phantom(**kwargs)
     assert exc.value.hint
+
+
+def test_roi_crops_lesion_centred_regions() -> None:
+    """roi=64: 64 x 64 crops of the same slices, centred on the lesion (it shows up near the centre)."""
+    data = make_phantom(6, seed=2, classes=("cyst",), include_normal=True, roi=64, slices_per_patient=1)
+    assert {it["image"].shape for it in data.items} == {(64, 64)}
+    assert {it["orig_size"] for it in data.items} == {(64, 64)}
+    assert data.info["roi"] == 64 and "roi=64" in data.spec
+    centre = slice(64 // 2 - 8, 64 // 2 + 8)  # the lesion is within roi/8 = 8 px of the crop centre
+    means = {}
+    for kind in ("cyst", "normal"):
+        crops = [render_patient(kind, 1, np.random.default_rng(s), roi=64)[0] for s in range(8)]
+        assert {c.shape for c in crops} == {(64, 64)}
+        means[kind] = float(np.mean([c[centre, centre].mean() for c in crops]))
+    # cysts are near water (0-15 HU) in a liver of 40-80 HU: the crop centre is clearly darker
+    assert means["cyst"] < means["normal"] - 20.0, means
+
+
+def test_roi_zero_keeps_whole_slices() -> None:
+    a, b = make_phantom(4, seed=5), make_phantom(4, seed=5, roi=0)
+    assert all(np.array_equal(p["image"], q["image"]) for p, q in zip(a.items, b.items))
+    assert a.items[0]["image"].shape == (128, 128)
