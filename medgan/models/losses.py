@@ -41,6 +41,23 @@ def g_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
     raise ConfigError(f"unknown loss {kind!r}", f"use one of: {', '.join(LOSSES)}")
 
 
+def mode_seeking(fake: torch.Tensor, z: torch.Tensor, y: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Mode-seeking term of MSGAN (Mao et al. 2019) for G to minimise: ``1 / (ratio + eps)`` where
+    ``ratio`` is the mean over pairs of same-class fakes of ``mean|x1 - x2| / mean|z1 - z2|``.
+
+    A generator that maps different noise to the same image (mode collapse) gets a large penalty.
+    Pairs are neighbours after sorting the batch by label; a batch with no same-class pair gives 0.
+    """
+    order = torch.argsort(y, stable=True)
+    ys, x, zs = y[order], fake[order].float(), z[order].float()
+    same = ys[1:] == ys[:-1]
+    if not bool(same.any()):
+        return fake.new_zeros((), dtype=torch.float32)
+    d_img = (x[1:] - x[:-1]).abs().flatten(1).mean(1)
+    d_z = (zs[1:] - zs[:-1]).abs().mean(1)
+    return 1.0 / ((d_img / d_z)[same].mean() + eps)
+
+
 def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:
     """R1 (Mescheder et al. 2018): mean squared norm of dD(x)/dx on real images (``real_images``
     must have ``requires_grad``). Multiply by gamma/2 yourself."""

@@ -20,11 +20,14 @@ from medgan.models.registry import MODELS
 #: Recipe defaults per model. dcgan: Radford/Frid-Adar (BN + LeakyReLU D, non-saturating loss,
 #: Adam 2e-4 beta1 0.5, z=100); cgan: hinge + spectral norm + projection D + TTUR 1e-4/4e-4 + Adam(0, 0.999).
 #: Both: EMA of G, DiffAugment translation+cutout (the small-data ingredients; see docs/training.md).
+#: cgan also: the MSGAN mode-seeking term at weight 0.05 (without it the phantom GANs collapsed to one image).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "dcgan": {"latent_dim": 100, "loss": "nonsaturating", "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999),
-              "spectral_norm": False, "d_norm": "batch", "diffaugment": "translation,cutout", "mbstd": True},
+              "spectral_norm": False, "d_norm": "batch", "diffaugment": "translation,cutout", "mbstd": True,
+              "mode_seeking": 0.0},
     "cgan": {"latent_dim": 128, "loss": "hinge", "lr_g": 1e-4, "lr_d": 4e-4, "betas": (0.0, 0.999),
-             "spectral_norm": True, "d_norm": "none", "diffaugment": "translation,cutout", "mbstd": True},
+             "spectral_norm": True, "d_norm": "none", "diffaugment": "translation,cutout", "mbstd": True,
+             "mode_seeking": 0.05},
 }
 
 
@@ -46,6 +49,8 @@ class TrainConfig:
         r1_gamma: R1 penalty weight on real images (0 = off).  gp_weight: WGAN-GP lambda.
         d_steps: D updates per G update.
         ac_weight: > 0 adds an auxiliary classifier head to the cgan D (AC-GAN loss weight).
+        mode_seeking: weight of the mode-seeking term (Mao et al. 2019, MSGAN) in G's loss: for pairs of
+            fakes of the same class, ``1 / (mean|G(z1)-G(z2)| / mean|z1-z2| + eps)``; 0 = off.
         ema_decay: decay of the EMA of G's weights (used for samples and export); 0 = no EMA.
         balanced: draw class-balanced batches (each class equally often).
         mbstd: minibatch-standard-deviation feature in D (counters mode collapse on small data).
@@ -79,6 +84,7 @@ class TrainConfig:
     gp_weight: float = 10.0
     d_steps: int = 1
     ac_weight: float = 0.0
+    mode_seeking: float | None = None
     ema_decay: float = 0.999
     balanced: bool = True
     mbstd: bool | None = None
@@ -111,7 +117,8 @@ class TrainConfig:
             (0.0 <= self.ema_decay < 1.0, "ema_decay", "use 0 (off) or e.g. 0.999"),
             (0.0 <= self.holdout_fraction < 1.0, "holdout_fraction", "use 0 (none) .. 0.5, default 0.15"),
             (self.d_steps >= 1, "d_steps", "use >= 1"),
-            (self.r1_gamma >= 0 and self.ac_weight >= 0 and self.gp_weight >= 0, "r1_gamma/ac_weight/gp_weight", "use >= 0"),
+            (self.r1_gamma >= 0 and self.ac_weight >= 0 and self.gp_weight >= 0 and self.mode_seeking >= 0,
+             "r1_gamma/ac_weight/gp_weight/mode_seeking", "use >= 0"),
             (self.d_norm in ("batch", "none"), "d_norm", "use 'batch' or 'none'"),
             (not (self.ac_weight > 0 and self.model != "cgan"), "ac_weight", "the AC head exists only for --model cgan"),
             (min(self.sample_every, self.checkpoint_every, self.log_every, self.collapse_patience) >= 0,

@@ -69,7 +69,7 @@ class Trainer:
         self._starts = (torch.cumsum(counts, 0) - counts).to(self.device)
         self._present = torch.nonzero(counts > 0).flatten().to(self.device)
         self.step = 0
-        self._pending: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._pending: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self.reseed(self.dist.rank, 0)
 
     # ---- randomness -------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class Trainer:
         z = self.sample_noise(real.shape[0])
         with self._autocast(), (nullcontext() if keep_fake else torch.no_grad()):
             fake = self.G(z, y)
-        self._pending = (y, fake) if keep_fake else None
+        self._pending = (y, fake, z) if keep_fake else None
         self.D.requires_grad_(True)
         if cfg.r1_gamma > 0:
             real = real.detach().requires_grad_(True)
@@ -158,10 +158,11 @@ class Trainer:
         cfg = self.config
         if self._pending is None:
             _, y = self.sample_batch()
+            z = self.sample_noise(y.shape[0])
             with self._autocast():
-                fake = self.G(self.sample_noise(y.shape[0]), y)
+                fake = self.G(z, y)
         else:
-            y, fake = self._pending
+            y, fake, z = self._pending
         self._pending = None
         self.D.requires_grad_(False)
         with self._autocast():
@@ -169,6 +170,8 @@ class Trainer:
             loss = losses.g_loss(cfg.loss, logits.float())
             if cls is not None:
                 loss = loss + cfg.ac_weight * F.cross_entropy(cls.float(), y)
+        if cfg.mode_seeking > 0:
+            loss = loss + cfg.mode_seeking * losses.mode_seeking(fake, z, y)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         allreduce_gradients(self.G.parameters(), self.dist)

@@ -4,7 +4,7 @@ import torch
 
 from medgan.errors import ConfigError
 from medgan.models.diffaugment import AUGMENTATIONS, DiffAugment, cutout, translation
-from medgan.models.losses import d_loss, g_loss, gradient_penalty, r1_penalty
+from medgan.models.losses import d_loss, g_loss, gradient_penalty, mode_seeking, r1_penalty
 
 
 @pytest.mark.parametrize("name", sorted(AUGMENTATIONS))
@@ -50,3 +50,19 @@ def test_r1_and_gradient_penalty():
     assert r1_penalty((2 * x).sum(dim=(1, 2, 3)), x).item() == pytest.approx(4 * 16)
     d = lambda t: t.sum(dim=(1, 2, 3))  # gradient norm 4 everywhere -> (4-1)^2
     assert gradient_penalty(d, torch.randn(3, 1, 4, 4), torch.randn(3, 1, 4, 4)).item() == pytest.approx(9.0)
+
+
+def test_mode_seeking_penalises_collapse_and_pairs_only_same_class():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(16, 8, generator=g)
+    y = torch.arange(4).repeat(4)
+    varied = torch.randn(16, 1, 8, 8, generator=g)
+    collapsed = varied[:1].repeat(16, 1, 1, 1) + 1e-3 * torch.randn(16, 1, 8, 8, generator=g)
+    assert mode_seeking(collapsed, z, y) > 100 * mode_seeking(varied, z, y)
+    # images that differ only between classes still count as collapsed within each class
+    per_class = varied[:4][y]
+    assert mode_seeking(per_class, z, y) > 1e4
+    x = varied.clone().requires_grad_(True)
+    mode_seeking(x, z, y).backward()
+    assert x.grad.abs().sum() > 0
+    assert mode_seeking(varied[:4], z[:4], torch.arange(4)) == 0  # no same-class pair

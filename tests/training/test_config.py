@@ -26,6 +26,7 @@ def test_explicit_values_win_over_defaults():
     ({"steps": 0}, "steps"),
     ({"image_size": 48}, "image_size"),
     ({"model": "dcgan", "ac_weight": 1.0}, "ac_weight"),
+    ({"mode_seeking": -1.0}, "mode_seeking"),
 ])
 def test_invalid_options_raise_config_error(kwargs, match):
     with pytest.raises(ConfigError, match=match):

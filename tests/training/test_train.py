@@ -104,7 +104,7 @@ def test_wrong_image_size_is_a_config_error(tmp_path, tiny_data):
 
 
 @pytest.mark.parametrize("extra", [{"loss": "wgan-gp", "d_steps": 2}, {"r1_gamma": 1.0}, {"ac_weight": 0.5},
-                                   {"loss": "nonsaturating", "diffaugment": "brightness,contrast"}, {"ema_decay": 0.0}])
+                                   {"mode_seeking": 1.0}, {"mode_seeking": 0.5, "d_steps": 2}, {"loss": "nonsaturating", "diffaugment": "brightness,contrast"}, {"ema_decay": 0.0}])
 def test_loss_variants_train(tiny_data, extra):
     cfg = _cfg(**extra)
     t = Trainer(cfg, tiny_data.images, tiny_data.labels, 2)
