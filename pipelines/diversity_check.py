@@ -2,7 +2,9 @@
 
 Trains one GAN with the given TrainConfig overrides and prints, per class, the ratio of the synthetic
 images' between-sample standard deviation (per pixel, averaged) to the real images' (1.0 = as varied as
-real data, 0 = one image repeated). Used to choose recipe defaults (docs/training.md)::
+real data, 0 = one image repeated), the mean pairwise MS-SSIM of the synthetic and of the real images
+(lower = more varied; a collapsed GAN sits near 1) and D's mean outputs over the last 200 steps.
+Used to choose recipe defaults (docs/training.md)::
 
     python pipelines/diversity_check.py --name base --steps 1200 --set '{"mbstd": false}'
     python pipelines/diversity_check.py --name mbstd --steps 1200 --set '{"mbstd": true}'
@@ -10,12 +12,14 @@ real data, 0 = one image repeated). Used to choose recipe defaults (docs/trainin
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import time
 
 import torch
 
 from medgan.data import load_data, prepare_tensors
+from medgan.evaluation.diversity import mean_pairwise_ms_ssim
 from medgan.synthesis import load_generator
 from medgan.training import TrainConfig, train
 
@@ -28,6 +32,24 @@ def diversity_ratio(sampler, data, per_class: int = 64, seed: int = 1) -> dict[s
         real = data.images[data.labels == c]
         out[name] = round(fake.std(0).mean().item() / real.std(0).mean().item(), 3)
     return out
+
+
+def ms_ssim_per_class(sampler, data, per_class: int = 64, seed: int = 1) -> tuple[list[float], list[float]]:
+    """Mean pairwise MS-SSIM (100 pairs) per class: (synthetic, real)."""
+    fake_ms, real_ms = [], []
+    for c in range(len(data.class_names)):
+        fake = sampler.sample_class(c, per_class, seed=seed).float().clamp(-1, 1)
+        real = data.images[data.labels == c][:per_class].float()
+        fake_ms.append(round(mean_pairwise_ms_ssim(fake, 100), 2))
+        real_ms.append(round(mean_pairwise_ms_ssim(real, 100), 2))
+    return fake_ms, real_ms
+
+
+def discriminator_outputs(run, last: int = 20) -> dict[str, float]:
+    """Mean d_loss, d_real, d_fake over the last ``last`` log rows."""
+    with open(f"{run}/log.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))[-last:]
+    return {k: round(sum(float(r[k]) for r in rows) / len(rows), 2) for k in ("d_loss", "d_real", "d_fake")}
 
 
 def main() -> None:
@@ -44,8 +66,13 @@ def main() -> None:
     config = TrainConfig(**{"model": "cgan", "steps": args.steps, **json.loads(args.set)})
     start = time.time()
     run = train(config, data, f"{args.out}/{args.name}", progress=False)
-    ratios = diversity_ratio(load_generator(run), data)
-    print(f"{args.name}: diversity ratio (synthetic/real between-sample std) {ratios} in {time.time() - start:.0f} s")
+    wall = time.time() - start
+    sampler = load_generator(run)
+    ratios = diversity_ratio(sampler, data)
+    fake_ms, real_ms = ms_ssim_per_class(sampler, data)
+    print(f"{args.name}: diversity ratio (synthetic/real between-sample std) {ratios}; "
+          f"MS-SSIM synthetic {fake_ms} real {real_ms}; D over the last steps {discriminator_outputs(run)}; "
+          f"{wall:.0f} s")
 
 
 if __name__ == "__main__":
