@@ -1,22 +1,12 @@
 """The train -> synthesize -> evaluate pipeline runs end to end on a tiny phantom and resumes."""
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _pipeline():
-    spec = importlib.util.spec_from_file_location("tse", ROOT / "pipelines" / "train_synthesize_evaluate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.mark.slow
-def test_pipeline_end_to_end_and_rerun(tmp_path: Path) -> None:
+def test_pipeline_end_to_end_and_rerun(tmp_path: Path, load_pipeline) -> None:
     config = {
         "data": "phantom:n_per_class=8,seed=3,size=64",
         "train": {"model": "dcgan", "steps": 4, "batch_size": 8, "ngf": 8, "ndf": 8, "sample_every": 0,
@@ -27,7 +17,7 @@ def test_pipeline_end_to_end_and_rerun(tmp_path: Path) -> None:
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps(config))
     out = tmp_path / "out"
-    pipeline = _pipeline()
+    pipeline = load_pipeline("train_synthesize_evaluate")
     assert pipeline.main([str(cfg), "--out", str(out)]) == 0
     datalist = json.loads((out / "synthetic" / "datalist.json").read_text())
     assert len(datalist["training"]) == 3 * 3
