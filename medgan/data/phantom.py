@@ -120,11 +120,11 @@ def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int
     centre = (0.0, 0.0)
     for k in range(n_slices):
         img, liver = render_anatomy(an, x, y, z0 + k * dz)
-        for j, les in enumerate(lesions):
-            if k == 0:
+        if k == 0:
+            for les in lesions:
                 _place(les, liver, x, y, rng)
-        if roi and k == 0:
-            centre = _roi_centre(lesions, liver, rng)
+            if roi:
+                centre = _roi_centre(lesions, liver, rng)
         for j, les in enumerate(lesions):
             cut = float(np.clip(cut0 + k * dcut + 0.3 * j, -0.7, 0.7))
             render_lesion(img, liver, x, y, les, cut)
