@@ -150,50 +150,29 @@ def save_figure(path: str, seed: int = 0, per_class: int = 4, roi: int = 0) -> N
     from medgan.transforms.windows import IntensityWindow
     from medgan.utils.atomic import atomic_path
 
-    data = make_phantom(n_per_class=2 * per_class if roi else per_class, seed=seed, include_normal=True,
+    n_cols = 2 * per_class
+    data = make_phantom(n_per_class=n_cols if roi else per_class, seed=seed, include_normal=True,
                         slices_per_patient=1, roi=roi)
     prep = prepare_tensors(data, image_size=64, window="abdomen")
-    if roi:
-        return _save_roi_figure(path, data, prep, 2 * per_class)
     win = IntensityWindow.resolve("abdomen", "HU")
-    labels = data.labels
     n_cls = len(data.class_names)
-    fig, axes = plt.subplots(n_cls, 2 * per_class, figsize=(2 * per_class * 1.3, n_cls * 1.4))
+    fig, axes = plt.subplots(n_cls, n_cols, figsize=(n_cols * 1.3, n_cls * 1.4))
     for c, name in enumerate(data.class_names):
-        idx = np.flatnonzero(labels == c)[:per_class]
-        for k, i in enumerate(idx):
-            full = win.to_unit(data.items[i]["image"])
-            axes[c, k].imshow(full, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
-            axes[c, per_class + k].imshow(np.asarray(prep.images[i, 0]), cmap="gray", vmin=-1, vmax=1,
-                                          interpolation="nearest")
+        idx = np.flatnonzero(data.labels == c)[:n_cols if roi else per_class]
+        seen = [np.asarray(prep.images[i, 0]) for i in idx]
+        panels = seen if roi else [win.to_unit(data.items[i]["image"]) for i in idx] + seen
+        for k, img in enumerate(panels):
+            axes[c, k].imshow(img, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
         axes[c, 0].set_ylabel(name, fontsize=9)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[0, 0].set_title("128 x 128 (HU, abdomen window)", fontsize=8, loc="left")
-    axes[0, per_class].set_title("64 x 64 (what the models see)", fontsize=8, loc="left")
-    fig.tight_layout(pad=0.3)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=72, format="png")
-    plt.close(fig)
-
-
-def _save_roi_figure(path: str, data, prep, per_class: int) -> None:
-    import matplotlib.pyplot as plt
-
-    from medgan.utils.atomic import atomic_path
-
-    n_cls = len(data.class_names)
-    fig, axes = plt.subplots(n_cls, per_class, figsize=(per_class * 1.3, n_cls * 1.4))
-    for c, name in enumerate(data.class_names):
-        for k, i in enumerate(np.flatnonzero(data.labels == c)[:per_class]):
-            axes[c, k].imshow(np.asarray(prep.images[i, 0]), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
-        axes[c, 0].set_ylabel(name, fontsize=9)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    axes[0, 0].set_title(f"{prep.images.shape[-1]} x {prep.images.shape[-1]} lesion ROIs (abdomen window)",
-                         fontsize=8, loc="left")
+    if roi:
+        side = prep.images.shape[-1]
+        axes[0, 0].set_title(f"{side} x {side} lesion ROIs (abdomen window)", fontsize=8, loc="left")
+    else:
+        axes[0, 0].set_title("128 x 128 (HU, abdomen window)", fontsize=8, loc="left")
+        axes[0, per_class].set_title("64 x 64 (what the models see)", fontsize=8, loc="left")
     fig.tight_layout(pad=0.3)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=72, format="png")
