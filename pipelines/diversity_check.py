@@ -24,25 +24,18 @@ from medgan.synthesis import load_generator
 from medgan.training import TrainConfig, train
 
 
-def diversity_ratio(sampler, data, per_class: int = 64, seed: int = 1) -> dict[str, float]:
-    """Synthetic / real between-sample std per class."""
-    out = {}
+def class_diversity(sampler, data, per_class: int = 64, seed: int = 1
+                    ) -> tuple[dict[str, float], list[float], list[float]]:
+    """Per class, from one draw of ``per_class`` synthetic images: the synthetic / real between-sample
+    std ratio, and the mean pairwise MS-SSIM (100 pairs) of the synthetic and of the real images."""
+    ratios, fake_ms, real_ms = {}, [], []
     for c, name in enumerate(data.class_names):
         fake = sampler.sample_class(c, per_class, seed=seed)
         real = data.images[data.labels == c]
-        out[name] = round(fake.std(0).mean().item() / real.std(0).mean().item(), 3)
-    return out
-
-
-def ms_ssim_per_class(sampler, data, per_class: int = 64, seed: int = 1) -> tuple[list[float], list[float]]:
-    """Mean pairwise MS-SSIM (100 pairs) per class: (synthetic, real)."""
-    fake_ms, real_ms = [], []
-    for c in range(len(data.class_names)):
-        fake = sampler.sample_class(c, per_class, seed=seed).float().clamp(-1, 1)
-        real = data.images[data.labels == c][:per_class].float()
-        fake_ms.append(round(mean_pairwise_ms_ssim(fake, 100), 2))
-        real_ms.append(round(mean_pairwise_ms_ssim(real, 100), 2))
-    return fake_ms, real_ms
+        ratios[name] = round(fake.std(0).mean().item() / real.std(0).mean().item(), 3)
+        fake_ms.append(round(mean_pairwise_ms_ssim(fake.float().clamp(-1, 1), 100), 2))
+        real_ms.append(round(mean_pairwise_ms_ssim(real[:per_class].float(), 100), 2))
+    return ratios, fake_ms, real_ms
 
 
 def discriminator_outputs(run, last: int = 20) -> dict[str, float]:
@@ -68,8 +61,7 @@ def main() -> None:
     run = train(config, data, f"{args.out}/{args.name}", progress=False)
     wall = time.time() - start
     sampler = load_generator(run)
-    ratios = diversity_ratio(sampler, data)
-    fake_ms, real_ms = ms_ssim_per_class(sampler, data)
+    ratios, fake_ms, real_ms = class_diversity(sampler, data)
     print(f"{args.name}: diversity ratio (synthetic/real between-sample std) {ratios}; "
           f"MS-SSIM synthetic {fake_ms} real {real_ms}; D over the last steps {discriminator_outputs(run)}; "
           f"{wall:.0f} s")
