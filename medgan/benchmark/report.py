@@ -49,7 +49,7 @@ def fig_sens_spec(results: dict[str, Any], path: Path) -> None:
     ax.set_yticks(y, [a["name"] for a in arms])
     ax.invert_yaxis()
     ax.set_xlabel("test-fold value (mean, 95 % CI across folds x repeats)")
-    ax.legend(loc="lower left")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # above the axes, never over a point
     ax.grid(axis="x", alpha=0.3)
     _savefig(fig, path)
     plt.close(fig)
