@@ -18,6 +18,9 @@ class MedganError(Exception):
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  fix: {self.hint}"
 
+    def __reduce__(self):  # keep the hint when the error crosses a process boundary (benchmark workers)
+        return type(self), (self.message, self.hint)
+
 
 class DataError(MedganError):
     """The input data cannot be used (missing, corrupt, malformed, too few images, NaN pixels ...)."""

@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="benchmark config JSON (pipelines/configs/benchmark_*.json)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--device", help="override the config's device (auto, cpu, cuda)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="folds run at once in separate processes (default 0: auto, see medgan benchmark --help)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(os.cpu_count() or 1)
         torch.manual_seed(cfg.seed)
         command = f"python pipelines/benchmark.py --config {args.config} --out {args.out}"
-        run_benchmark(cfg, args.out, progress=not args.no_progress, command=command)
+        run_benchmark(cfg, args.out, progress=not args.no_progress, command=command, workers=args.workers)
     except MedganError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:

@@ -53,3 +53,27 @@ class FakeFactory:
             return sampler
 
         return make
+
+
+def _make_fake(model: str, train_data: PreparedData, seed: int, out_dir: Path) -> FakeSampler:
+    if len(train_data) < 0:  # pragma: no cover -- never; keeps the signature of a real factory
+        raise AssertionError(model, seed, out_dir)
+    return FakeSampler(train_data)
+
+
+def _make_failing(model: str, train_data: PreparedData, seed: int, out_dir: Path) -> FakeSampler:
+    from medgan.errors import DataError
+
+    raise DataError(f"fake {model} GAN refuses fold seed {seed}", "this is a test")
+
+
+class PicklableFakeFactory:
+    """Like :class:`FakeFactory` but picklable (for benchmark worker processes); records nothing."""
+
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+
+    def __call__(self, model: str):
+        import functools
+
+        return functools.partial(_make_failing if self.fail else _make_fake, model)

@@ -142,3 +142,35 @@ def test_partial_gan_export_is_not_reused(tmp_path):
     assert _finished(tmp_path, "abc", 500)
     assert not _finished(tmp_path, "other", 500)
     assert not _finished(tmp_path / "missing", "abc", 1)
+
+
+@pytest.mark.slow
+def test_parallel_workers_give_the_same_folds(finished, tmp_path):
+    from benchmark_fakes import PicklableFakeFactory
+
+    out, data, _, results = finished
+    res = run_benchmark(small_config(), tmp_path, data=data, gan_factory=PicklableFakeFactory(), progress=False,
+                        log=lambda s: None, workers=2)
+    assert res["timing"]["workers"] == 2
+    for name in ("r0_f0.json", "r0_f1.json"):
+        seq, par = (json.loads((d / "folds" / name).read_text()) for d in (out, tmp_path))
+        assert par["indices"] == seq["indices"]
+        for arm in seq["arms"]:
+            assert par["arms"][arm]["test_probs"] == seq["arms"][arm]["test_probs"]
+    assert [a["auc"] for a in res["arms"]] == [a["auc"] for a in results["arms"]]
+    assert (tmp_path / "samples.npz").exists() and (tmp_path / "report.md").exists()
+
+
+@pytest.mark.slow
+def test_worker_error_arrives_whole(tmp_path):
+    from benchmark_fakes import PicklableFakeFactory
+
+    from medgan.errors import DataError
+
+    with pytest.raises(DataError, match="refuses fold seed") as info:
+        run_benchmark(small_config(), tmp_path, data=tiny_data(), gan_factory=PicklableFakeFactory(fail=True),
+                      progress=False, log=lambda s: None, workers=2)
+    assert info.value.hint == "this is a test"
+    with pytest.raises(ConfigError):
+        run_benchmark(small_config(), tmp_path, data=tiny_data(), gan_factory=PicklableFakeFactory(),
+                      progress=False, log=lambda s: None, workers=-1)
