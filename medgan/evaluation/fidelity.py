@@ -42,8 +42,31 @@ def frechet_distance(real: Any, fake: Any) -> float:
     # MONAI prints a note on near-singular covariances and passes scipy a deprecated argument: keep quiet
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # also scipy's "singular matrix" notes when N < feature dimension
-        value = float(FIDMetric()(f, r))
+        try:
+            value = float(FIDMetric()(f, r))
+        except TypeError as exc:  # MONAI <= 1.6 passes sqrtm(disp=False), which newer SciPy no longer takes
+            if "disp" not in str(exc):
+                raise
+            value = _frechet_scipy(f.numpy(), r.numpy())
     return max(value, 0.0)
+
+
+def _frechet_scipy(x: np.ndarray, y: np.ndarray, epsilon: float = 1e-6) -> float:
+    """MONAI's Fréchet distance formula on ``(N, D)`` float64 arrays, with SciPy's current ``sqrtm``."""
+    from scipy.linalg import sqrtm
+
+    mu_x, mu_y = x.mean(0), y.mean(0)
+    sx, sy = np.atleast_2d(np.cov(x, rowvar=False)), np.atleast_2d(np.cov(y, rowvar=False))
+    covmean = sqrtm(sx @ sy)
+    if not np.isfinite(covmean).all():  # near-singular product: MONAI adds epsilon to the diagonals
+        offset = np.eye(len(sx)) * epsilon
+        covmean = sqrtm((sx + offset) @ (sy + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError(f"Imaginary component {np.abs(covmean.imag).max()} too high.")
+        covmean = covmean.real
+    diff = mu_x - mu_y
+    return float(diff @ diff + np.trace(sx) + np.trace(sy) - 2 * np.trace(covmean))
 
 
 def mmd(real: Any, fake: Any, seed: int = 0, draws: int = 8) -> float:

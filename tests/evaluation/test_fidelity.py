@@ -39,6 +39,24 @@ def test_frechet_distance_of_a_shift_is_squared_shift():
     assert frechet_distance(torch.from_numpy(real), torch.from_numpy(real)) == pytest.approx(0.0, abs=1e-8)
 
 
+def test_frechet_distance_survives_scipy_without_disp(monkeypatch):
+    """MONAI passes sqrtm(disp=False); SciPy versions that dropped ``disp`` must give the same value."""
+    import scipy.linalg
+
+    rng = np.random.default_rng(2)
+    real, fake = rng.normal(size=(80, 5)), rng.normal(0.3, 1.2, size=(70, 5))
+    expected = frechet_distance(real, fake)
+    plain = scipy.linalg.sqrtm
+
+    def sqrtm_without_disp(a, **kw):
+        if "disp" in kw:
+            raise TypeError("sqrtm() got an unexpected keyword argument 'disp'")
+        return plain(a, **kw)
+
+    monkeypatch.setattr(scipy.linalg, "sqrtm", sqrtm_without_disp)
+    assert frechet_distance(real, fake) == pytest.approx(expected, rel=1e-6)
+
+
 def test_mmd_matches_closed_form_for_a_shift():
     # x symmetric around 0 and y = x + c: unbiased linear MMD^2 = |c|^2 - 2 S / (n (n - 1)), S = sum |x_i|^2
     rng = np.random.default_rng(2)
