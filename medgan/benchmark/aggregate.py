@@ -4,6 +4,8 @@ Every number here is computed from the saved per-fold predictions; nothing is ty
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import math
 import platform
 from typing import Any, Sequence
@@ -119,7 +121,8 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
     timing = {k: float(sum(r["timing"][k] for r in records)) for k in ("gan_seconds", "classifier_seconds", "synthesis_seconds", "fold_seconds")}
     timing.update(total_seconds=float(wall_seconds), mean_fold_seconds=timing["fold_seconds"] / len(records),
                   per_fold_seconds=[r["timing"]["fold_seconds"] for r in records],
-                  gans_reused=int(sum(r["timing"].get("gans_reused", 0) for r in records)))
+                  gans_reused=int(sum(r["timing"].get("gans_reused", 0) for r in records)),
+                  fold_devices=dict(sorted(Counter(r.get("device", "not recorded") for r in records).items())))
     return clean({
         "config": config.to_dict(),
         "versions": versions(device),

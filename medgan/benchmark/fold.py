@@ -152,6 +152,7 @@ def run_fold(
         arms[arm_name(model, "selected")] = sel
     timing["fold_seconds"] = time.perf_counter() - t_fold
     return {
+        "device": device_label(device),
         "indices": {"inner_train": inner_idx.tolist(), "val": val_idx.tolist(), "test": test_idx.tolist()},
         "test_labels": test_y.tolist(),
         "test_patients": [patients[i] for i in test_idx],
@@ -162,6 +163,13 @@ def run_fold(
         "samples": samples,
         "quality": quality,
     }
+
+
+def device_label(device: torch.device) -> str:
+    """Where a fold ran, for the report: ``"cuda: NVIDIA H200"`` or ``"cpu: 2 thread(s)"``."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return f"{device.type}: {torch.get_num_threads()} thread(s)"
 
 
 def _quality(real_train: Any, real_unseen: Any, synthetic: tuple[torch.Tensor, torch.Tensor], out_dir: Path,

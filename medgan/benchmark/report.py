@@ -256,13 +256,19 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
         lines += [f"## Quality of the {model} GAN's images (first fold)", ""]
         lines += [q["markdown"] if "markdown" in q else q.get("error", "n/a"), ""]
         if "dir" in q:
-            lines += [f"Full quality report: `{q['dir']}` (written by `medgan.evaluation.evaluate_quality`).", ""]
+            local = out / "quality" / model
+            where = f"quality/{model}/quality.md" if (local / "quality.md").exists() else q["dir"]
+            lines += [f"Full quality report: `{where}` (written by `medgan.evaluation.evaluate_quality`).", ""]
     lines += _confound_leak_lines(results)
     lines += ["## Wall time", "",
               f"Total {tm['total_seconds']:.0f} s in this invocation; folds {tm['fold_seconds']:.0f} s "
               f"(mean {tm['mean_fold_seconds']:.0f} s per fold); GAN training {tm['gan_seconds']:.0f} s, "
               f"synthesis {tm['synthesis_seconds']:.0f} s, classifiers {tm['classifier_seconds']:.0f} s; "
-              f"device {results['versions']['device']}, torch threads {results['versions']['torch_threads']}.", ""]
+              f"device {results['versions']['device']}, torch threads {results['versions']['torch_threads']}, "
+              f"{tm.get('workers', 1)} fold worker(s).", ""]
+    if tm.get("fold_devices"):
+        lines[-1:-1] = ["Folds ran on: " + "; ".join(f"{d} ({n} fold{'s' if n > 1 else ''})"
+                                                      for d, n in tm["fold_devices"].items()) + "."]
     if tm.get("gans_reused"):
         lines[-1:-1] = [f"{tm['gans_reused']} GAN(s) were reused from an earlier invocation in this folder (their "
                         "exports matched the folds' training data): their training time is not counted above."]

@@ -42,6 +42,8 @@ def test_results_json_has_required_keys(finished):
         assert {"name", "synthetic_ratio", "p_value_vs_baseline", "per_fold"} <= set(arm)
         assert len(arm["per_fold"]) == 2
     assert on_disk["primary_endpoint"]["cgan"]["arm"] == "cgan selected"
+    assert on_disk["timing"]["fold_devices"] == {"cpu: 1 thread(s)": 2} and on_disk["timing"]["workers"] == 1
+    assert "Folds ran on: cpu: 1 thread(s) (2 folds)." in (out / "report.md").read_text()
     assert (out / "report.md").exists() and (out / "figures" / "sens_spec.png").exists()
     assert (out / "figures" / "roc.png").exists() and (out / "figures" / "samples.png").exists()
 
