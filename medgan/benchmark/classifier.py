@@ -44,6 +44,9 @@ class ClassifierConfig:
         lr: peak learning rate of Adam's one-cycle schedule; weight_decay: L2 penalty.
         patience: evaluations without a better validation AUC before stopping (0: run the whole budget and
             keep the best weights -- the default, as 20-image validation AUCs are noisy).
+        ensemble: classifiers per arm, each with its own seed; their softmax probabilities are averaged
+            (validation and test). More than 1 shrinks the seed-to-seed training noise that every arm
+            carries (``pipelines/classifier_check.py --fixed-split`` measures it) at k times the cost.
     """
 
     arch: str = "resnet"
@@ -55,6 +58,7 @@ class ClassifierConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4
     patience: int = 0
+    ensemble: int = 1
 
 
 ARCHS = ("resnet", "classifier")

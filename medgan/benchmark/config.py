@@ -95,6 +95,8 @@ class BenchmarkConfig:
         check_arch(self.classifier.arch, self.classifier.channels)
         if self.classifier.epochs < 1:
             raise ConfigError("classifier epochs must be >= 1", "e.g. 30")
+        if self.classifier.ensemble < 1:
+            raise ConfigError(f"classifier ensemble must be >= 1, got {self.classifier.ensemble}", "e.g. 1 or 3")
         return self
 
     @property
@@ -127,7 +129,14 @@ class BenchmarkConfig:
         """Hash of the options that change results (not the device); resuming requires it to match."""
         d = self.to_dict()
         d.pop("device", None)
+        for key, default in _ADDED_CLASSIFIER_DEFAULTS.items():  # at their default, options added later
+            if d["classifier"].get(key) == default:                # hash as before: older runs still resume
+                d["classifier"].pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+#: Classifier options added after runs were committed, with the value those runs used.
+_ADDED_CLASSIFIER_DEFAULTS = {"ensemble": 1}
 
 
 def default_config(**overrides: Any) -> BenchmarkConfig:

@@ -89,10 +89,16 @@ def run_fold(
                                 "gans_reused": 0}
 
     def train_arm(name: str, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None) -> None:
-        model, info = train_classifier(xy[0], xy[1], len(inner), val_x, val_y, n_classes, config.classifier,
-                                       clf_seed, device)
-        val_p = predict_proba(model, val_x, device)
-        test_p = predict_proba(model, test_x, device)
+        val_p, test_p, infos = [], [], []
+        for j in range(config.classifier.ensemble):  # the same seeds in every arm
+            model, info = train_classifier(xy[0], xy[1], len(inner), val_x, val_y, n_classes, config.classifier,
+                                           clf_seed + 7919 * j, device)
+            val_p.append(predict_proba(model, val_x, device))
+            test_p.append(predict_proba(model, test_x, device))
+            infos.append(info)
+        val_p, test_p = np.mean(val_p, 0), np.mean(test_p, 0)
+        info = dict(infos[0], seconds=sum(i["seconds"] for i in infos),
+                    best_val_loss=float(np.mean([i["best_val_loss"] for i in infos])))
         thr = choose_thresholds(val_p, val_y.numpy(), positive, config.threshold, config.target_sensitivity)
         arms[name] = {
             "synthetic_ratio": ratio,

@@ -176,3 +176,26 @@ def test_worker_error_arrives_whole(tmp_path):
     with pytest.raises(ConfigError):
         run_benchmark(small_config(), tmp_path, data=tiny_data(), gan_factory=PicklableFakeFactory(),
                       progress=False, log=lambda s: None, workers=-1)
+
+
+def test_committed_runs_keep_their_protocol_hash():
+    """Options added later must not change the hash of runs made before them (they could not resume)."""
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "docs" / "results").glob("benchmark_*/config.json")):
+        saved = json.loads(path.read_text())
+        assert BenchmarkConfig.from_dict(saved["config"]).protocol_hash() == saved["protocol_hash"], path
+
+
+def test_classifier_ensemble_averages_seeds(finished, tmp_path):
+    out, data, _, _ = finished
+    cfg = small_config()
+    cfg.classifier.ensemble = 2
+    assert cfg.protocol_hash() != small_config().protocol_hash()
+    run_benchmark(cfg, tmp_path, data=data, gan_factory=FakeFactory(), progress=False, log=lambda s: None)
+    one, two = (json.loads((d / "folds" / "r0_f0.json").read_text())["arms"]["baseline"] for d in (out, tmp_path))
+    assert len(two["test_probs"]) == len(one["test_probs"]) and two["test_probs"] != one["test_probs"]
+    assert all(abs(sum(p) - 1) < 1e-4 for p in two["test_probs"])
+    cfg.classifier.ensemble = 0
+    with pytest.raises(ConfigError, match="ensemble"):
+        cfg.validate()
