@@ -154,14 +154,20 @@ def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None)
 
     def part(name: str, d: dict[str, Any], above: bool) -> str:
         lo, hi = d["ci95"]
+        t = d.get("corrected_t")
         verdict = ("the 95 % CI lies above 0: a gain" if above else
                    "the 95 % CI lies below 0: a loss" if hi is not None and hi < 0 else
-                   "the 95 % CI includes 0: no demonstrated change")
+                   "the bootstrap CI lies above 0, but the corrected t-test across folds (which also counts "
+                   "classifier retraining noise) does not confirm it: no demonstrated change"
+                   if lo is not None and lo > 0 else "the 95 % CI includes 0: no demonstrated change")
+        also = (f"; corrected t-test {_fmt(t['ci95'][0])} to {_fmt(t['ci95'][1])}, p = {_p(t['p_value'])}"
+                if t else "")
         return (f"{name} changed by {_fmt(d['mean'])} points (95 % CI {_fmt(lo)} to {_fmt(hi)}, "
-                f"p = {_p(d['p_value'])}); {verdict}")
+                f"p = {_p(d['p_value'])}{also}); {verdict}")
 
     both = p["sensitivity_ci_lower_above_0"] and p["specificity_ci_lower_above_0"]
-    head = ("Synthetic data from the **%s** GAN helped: both lower bounds clear 0." % model if both else
+    head = ("Synthetic data from the **%s** GAN helped: both lower bounds clear 0, by the bootstrap and by the "
+            "corrected t-test." % model if both else
             "Synthetic data from the **%s** GAN did **not** demonstrably help on both endpoints." % model)
     ratios = p.get("selected_ratios") or []
     chosen = ""

@@ -3,17 +3,34 @@ import pytest
 from medgan.benchmark.report import primary_sentence
 
 
-def _p(lo_s, lo_t, ratios=(1.0, 0.0)):
-    d = lambda lo: {"mean": lo + 0.05, "ci95": [lo, lo + 0.1], "p_value": 0.01}  # noqa: E731
+def _p(lo_s, lo_t, ratios=(1.0, 0.0), t_lo=None):
+    def d(lo):
+        t_low = lo if t_lo is None else t_lo
+        return {"mean": lo + 0.05, "ci95": [lo, lo + 0.1], "p_value": 0.01,
+                "corrected_t": {"mean": lo + 0.05, "ci95": [t_low, t_low + 0.1], "p_value": 0.04}}
+
+    clears = lambda lo: lo > 0 and (lo if t_lo is None else t_lo) > 0  # noqa: E731
     return {"arm": "cgan selected", "selected_ratios": list(ratios), "sensitivity_difference": d(lo_s),
-            "specificity_difference": d(lo_t), "sensitivity_ci_lower_above_0": lo_s > 0,
-            "specificity_ci_lower_above_0": lo_t > 0}
+            "specificity_difference": d(lo_t), "sensitivity_ci_lower_above_0": clears(lo_s),
+            "specificity_ci_lower_above_0": clears(lo_t)}
 
 
 def test_gain_sentence():
     text = primary_sentence("cgan", _p(0.02, 0.01), positive="hemorrhage")
     assert "helped" in text and "sensitivity (hemorrhage) changed by 7.0 points (95 % CI 2.0 to 12.0" in text
     assert "1 of 2 folds kept the baseline" in text
+    assert "corrected t-test 2.0 to 12.0, p = 0.040" in text
+
+
+def test_bootstrap_gain_without_corrected_t_is_not_a_gain():
+    from medgan.benchmark.aggregate import _clears_zero
+
+    text = primary_sentence("cgan", _p(0.02, 0.01, t_lo=-0.05))
+    assert "did **not** demonstrably help" in text and "does not confirm it" in text
+    boot_only = {"ci95": [0.02, 0.12], "corrected_t": {"ci95": [-0.05, 0.2]}}
+    assert not _clears_zero(boot_only)
+    assert _clears_zero({"ci95": [0.02, 0.12], "corrected_t": {"ci95": [0.01, 0.2]}})
+    assert not _clears_zero({"ci95": [0.02, 0.12], "corrected_t": {"ci95": [float("nan")] * 2}})
 
 
 def test_no_gain_and_loss_sentences():
