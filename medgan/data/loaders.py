@@ -40,20 +40,27 @@ def load_data(spec: str, **options: Any) -> LoadedData:
         opts.update(options)
         return load_phantom(spec, **opts)
     path = Path(spec).expanduser()
+    base, sep, opt_text = spec.rpartition(":")
+    if sep and "=" in opt_text and not path.exists() and Path(base).expanduser().exists():
+        options = {**parse_options(opt_text), **options}  # "slices.csv:roi=64": loader options in the spec
+        spec, path = base, Path(base).expanduser()
     if not path.exists():
         raise DataError(f"{spec}: no such file or folder",
                         "pass 'phantom', a folder with one sub-folder per class, or a .csv/.npz/.json file")
-    if path.is_dir():
-        return load_folder(path, **options)
-    name = path.name.lower()
     from medgan.data import tabular
 
-    if name.endswith(".csv"):
-        return tabular.load_csv_volumes(path, **options)
-    if name.endswith(".npz"):
-        return tabular.load_npz(path, **options)
-    if name.endswith(".json"):
-        return tabular.load_datalist(path, **options)
+    name = path.name.lower()
+    loader = (load_folder if path.is_dir() else tabular.load_csv_volumes if name.endswith(".csv") else
+              tabular.load_npz if name.endswith(".npz") else tabular.load_datalist if name.endswith(".json") else None)
+    if loader is not None:
+        import inspect
+
+        known = [k for k in inspect.signature(loader).parameters if k not in ("path", "root", "_")]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ConfigError(f"{spec}: unknown data option(s) {unknown} for this kind of data",
+                              f"options here: {known or 'none'}")
+        return loader(path, **options)
     raise DataError(f"{spec}: unsupported data file type",
                     "use a folder, a .csv (NIfTI volumes), a MedMNIST .npz or a MONAI datalist .json")
 

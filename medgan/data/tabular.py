@@ -12,15 +12,16 @@ import numpy as np
 from medgan.data.loaders import finalize
 from medgan.data.readers import axial_display, load_nifti_canonical, read_image
 from medgan.data.types import LoadedData
-from medgan.errors import DataError
+from medgan.errors import ConfigError, DataError
 
-__all__ = ["load_csv_volumes", "load_npz", "load_datalist", "parse_slices"]
+__all__ = ["load_csv_volumes", "load_npz", "load_datalist", "parse_slices", "crop_window"]
 
 CSV_COLUMNS = {  # canonical name -> accepted header spellings
     "path": ("path", "volume", "image", "file"),
     "slice": ("slice", "slices", "slice_index", "index"),
     "label": ("label", "class"),
     "patient": ("patient", "patient_id", "patientid"),
+    "mask": ("mask", "roi_mask", "lesion_mask", "seg", "segmentation"),
 }
 NPZ_SPLITS = ("train", "val", "test")
 
@@ -54,14 +55,26 @@ def parse_slices(text: str, where: str = "") -> list[int]:
     raise DataError(f"{where}: bad slice {text!r}", "write a slice index (12) or an inclusive range (10-20)")
 
 
-def load_csv_volumes(path: Path, **_: Any) -> LoadedData:
-    """CSV with columns path, slice (index or "10-20"), label[, patient] -> axial slices of 3-D NIfTI.
+def load_csv_volumes(path: Path, roi: int = 0, units: str | None = None) -> LoadedData:
+    """CSV with columns path, slice (index or "10-20"), label[, patient][, mask] -> axial slices of 3-D NIfTI.
 
     Volumes are reoriented to the closest canonical orientation (RAS+) with nibabel, so ``slice``
     counts along the inferior -> superior axis whatever the file's voxel order; each slice is shown
     anterior up, patient's right on the left. Paths are relative to the CSV's folder. Without a
     patient column, each volume is one patient.
+
+    Args:
+        roi: > 0 crops every slice to the ``roi`` x ``roi`` window centred on the foreground of the
+            row's ``mask`` (a NIfTI label volume on the same grid: a lesion or organ segmentation) in
+            that slice, as in lesion-ROI studies (spec ``slices.csv:roi=64``). The window is shifted
+            to stay inside the slice; slices smaller than ``roi`` are padded with their minimum.
+        units: NIfTI volumes hold Hounsfield units; only ``None`` or ``"HU"`` are accepted.
     """
+    if units not in (None, "HU"):
+        raise ConfigError(f"units={units!r} does not apply to NIfTI volumes (they hold HU)", "drop --units")
+    if isinstance(roi, bool) or not isinstance(roi, int) or roi < 0 or 0 < roi < 8:
+        raise ConfigError(f"roi must be 0 (whole slices) or a window side of at least 8 pixels, got {roi!r}",
+                          "use e.g. slices.csv:roi=64")
     path = Path(path)
     with open(path, newline="") as fh:
         reader = csv.DictReader(fh)
@@ -76,6 +89,9 @@ def load_csv_volumes(path: Path, **_: Any) -> LoadedData:
     if missing:
         raise DataError(f"{path}: CSV lacks column(s) {missing}; expected path,slice,label[,patient], found {found}",
                         "add a header line: path,slice,label,patient")
+    if roi and "mask" not in cols:
+        raise DataError(f"{path}: roi={roi} needs a mask column (a NIfTI segmentation per row) to centre the window",
+                        "add a column mask with the lesion/organ mask of each volume, or drop roi")
     if not rows:
         raise DataError(f"{path}: CSV has no rows", "add one row per volume/slice range")
     labels_raw = [row[cols["label"]] for row in rows]
@@ -84,16 +100,15 @@ def load_csv_volumes(path: Path, **_: Any) -> LoadedData:
     items: list[dict[str, Any]] = []
     for rownum, (row, label) in enumerate(zip(rows, label_idx), start=2):
         where = f"{path}:{rownum}"
-        vol_path = (path.parent / row[cols["path"]]).resolve()
-        if not vol_path.exists():
-            raise DataError(f"{where}: volume {row[cols['path']]} not found", "paths are relative to the CSV's folder")
-        if vol_path not in cache:
-            img = load_nifti_canonical(vol_path)
-            if len(img.shape) != 3:
-                raise DataError(f"{vol_path}: expected a 3-D volume, shape {img.shape}", "use 3-D NIfTI volumes")
-            cache.clear()  # keep one volume in memory at a time (rows are usually grouped by volume)
-            cache[vol_path] = (img, np.asarray(img.dataobj, dtype=np.float32))
-        img, data = cache[vol_path]
+        vol_path = _existing(path, row[cols["path"]], where, "volume")
+        img, data = _volume(cache, vol_path)
+        mask = None
+        if roi:
+            mask_path = _existing(path, row[cols["mask"]], where, "mask")
+            mask = _volume(cache, mask_path)[1]
+            if mask.shape != data.shape:
+                raise DataError(f"{where}: mask {mask_path.name} has shape {mask.shape}, volume {vol_path.name} "
+                                f"{data.shape}", "the mask must be a segmentation on the volume's voxel grid")
         n = data.shape[2]
         patient = row.get(cols.get("patient", ""), "") or vol_path.name.split(".")[0]
         for k in parse_slices(row[cols["slice"]], where):
@@ -101,10 +116,50 @@ def load_csv_volumes(path: Path, **_: Any) -> LoadedData:
                 raise DataError(f"{where}: slice {k} out of range for {vol_path.name} ({n} axial slices: 0..{n - 1})",
                                 "slice indices count along the inferior->superior axis after reorientation to RAS")
             image = axial_display(data[:, :, k])
+            orig = tuple(int(s) for s in image.shape)
+            if mask is not None:
+                fg = np.argwhere(axial_display(mask[:, :, k]) > 0)
+                if not len(fg):
+                    raise DataError(f"{where}: mask is empty on slice {k} of {vol_path.name}",
+                                    "list only slices that show the masked lesion/organ, or drop roi")
+                image = crop_window(image, tuple(fg.mean(0)), roi)
             items.append({"image": image, "label": label, "patient": patient, "source": f"{vol_path}#z={k}",
-                          "orig_size": tuple(int(s) for s in image.shape), "format": "nifti",
-                          "mode": str(img.get_data_dtype()), "units": "HU"})
-    return finalize(items, class_names, str(path), {"loader": "csv-nifti", "orientation": "RAS (closest canonical)"})
+                          "orig_size": orig, "format": "nifti", "mode": str(img.get_data_dtype()), "units": "HU"})
+    info = {"loader": "csv-nifti", "orientation": "RAS (closest canonical)"}
+    if roi:
+        info["roi"] = roi
+    return finalize(items, class_names, str(path), info)
+
+
+def _existing(csv_path: Path, rel: str, where: str, what: str) -> Path:
+    full = (csv_path.parent / rel).resolve()
+    if not rel or not full.exists():
+        raise DataError(f"{where}: {what} {rel!r} not found", "paths are relative to the CSV's folder")
+    return full
+
+
+def _volume(cache: dict[Path, Any], path: Path) -> tuple[Any, np.ndarray]:
+    """(nibabel image, float32 array) of a 3-D NIfTI; keeps the last two files (a volume and its mask)."""
+    if path not in cache:
+        img = load_nifti_canonical(path)
+        if len(img.shape) != 3:
+            raise DataError(f"{path}: expected a 3-D volume, shape {img.shape}", "use 3-D NIfTI volumes")
+        while len(cache) >= 2:
+            cache.pop(next(iter(cache)))
+        cache[path] = (img, np.asarray(img.dataobj, dtype=np.float32))
+    return cache[path]
+
+
+def crop_window(image: np.ndarray, centre: tuple[float, float], size: int) -> np.ndarray:
+    """The ``size`` x ``size`` window of ``image`` centred on ``centre`` (row, col), shifted to stay
+    inside; an image smaller than ``size`` along an axis is first padded (evenly) with its minimum."""
+    pad = [(max(0, size - d) // 2, max(0, size - d) - max(0, size - d) // 2) for d in image.shape]
+    if any(a or b for a, b in pad):
+        image = np.pad(image, pad, constant_values=float(image.min()))
+        centre = (centre[0] + pad[0][0], centre[1] + pad[1][0])
+    r0 = int(np.clip(round(centre[0] - size / 2.0), 0, image.shape[0] - size))
+    c0 = int(np.clip(round(centre[1] - size / 2.0), 0, image.shape[1] - size))
+    return np.ascontiguousarray(image[r0:r0 + size, c0:c0 + size])
 
 
 def load_npz(path: Path, split: str = "all", class_names: list[str] | None = None, units: str | None = None, **_: Any) -> LoadedData:

@@ -122,6 +122,62 @@ def test_csv_slice_out_of_range_names_file(tmp_path):
         load_data(str(csv_path))
 
 
+def _masked_volume(tmp_path, blob_at=(30, 12), empty_slice=None):
+    """A 48 x 40 x 3 RAS volume and a mask with a 5 x 5 blob (displayed row, col ~ ``blob_at``) per slice."""
+    from medgan.data.readers import axial_display
+
+    rng = np.random.default_rng(3)
+    vol = rng.normal(40, 20, (48, 40, 3)).astype(np.float32)
+    mask = np.zeros_like(vol)
+    r, c = blob_at
+    for k in range(3):  # the blob is drawn in display space and mapped back to voxel [x, y]
+        shown = np.zeros((40, 48), np.float32)
+        if k != empty_slice:
+            shown[r - 2:r + 3, c - 2:c + 3] = 1
+        mask[:, :, k] = np.flip(shown, (0, 1)).T
+        assert np.array_equal(axial_display(mask[:, :, k]), shown)
+    write_nifti(tmp_path / "v" / "ct.nii.gz", vol)
+    write_nifti(tmp_path / "v" / "ct_mask.nii.gz", mask)
+    return vol
+
+
+def test_csv_roi_crops_around_the_mask(tmp_path):
+    from medgan.data.readers import axial_display
+
+    vol = _masked_volume(tmp_path)
+    (tmp_path / "s.csv").write_text("path,slice,label,mask\nv/ct.nii.gz,0-1,lesion,v/ct_mask.nii.gz\n"
+                                    "v/ct.nii.gz,2,other,v/ct_mask.nii.gz\n")
+    whole = load_data(str(tmp_path / "s.csv"))  # without roi the mask column is ignored
+    assert whole.items[0]["image"].shape == (40, 48)
+    data = load_data(str(tmp_path / "s.csv") + ":roi=16")
+    assert [it["image"].shape for it in data.items] == [(16, 16)] * 3 and data.info["roi"] == 16
+    np.testing.assert_allclose(data.items[1]["image"], axial_display(vol[:, :, 1])[22:38, 4:20])
+    assert data.items[1]["orig_size"] == (40, 48)
+    big = load_data(str(tmp_path / "s.csv"), roi=64)  # larger than the slice: padded with its minimum
+    shown = axial_display(vol[:, :, 0])
+    assert big.items[0]["image"].shape == (64, 64) and big.items[0]["image"].min() == shown.min()
+    np.testing.assert_allclose(big.items[0]["image"][12:52, 8:56], shown)
+
+
+def test_csv_roi_bad_input_messages(tmp_path):
+    _masked_volume(tmp_path, empty_slice=2)
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text("path,slice,label\nv/ct.nii.gz,0,lesion\n")
+    with pytest.raises(DataError, match="needs a mask column"):
+        load_data(str(csv_path), roi=16)
+    csv_path.write_text("path,slice,label,mask\nv/ct.nii.gz,0-1,lesion,v/ct_mask.nii.gz\nv/ct.nii.gz,2,b,v/ct_mask.nii.gz\n")
+    with pytest.raises(DataError, match="mask is empty on slice 2"):
+        load_data(str(csv_path), roi=16)
+    write_nifti(tmp_path / "v" / "small_mask.nii.gz", np.ones((8, 8, 3), np.float32))
+    csv_path.write_text("path,slice,label,mask\nv/ct.nii.gz,0,lesion,v/small_mask.nii.gz\n")
+    with pytest.raises(DataError, match="mask small_mask.nii.gz has shape"):
+        load_data(str(csv_path), roi=16)
+    with pytest.raises(ConfigError, match="at least 8"):
+        load_data(str(csv_path) + ":roi=4")
+    with pytest.raises(ConfigError, match=r"unknown data option\(s\) \['bogus'\]"):
+        load_data(str(csv_path) + ":bogus=1")
+
+
 def _npz(tmp_path, **drop):
     rng = np.random.default_rng(1)
     arrays = {}
