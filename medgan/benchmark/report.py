@@ -26,6 +26,12 @@ def _p(p: Any) -> str:
     return "n/a" if p is None else (f"{p:.3f}" if p >= 0.001 else "<0.001")
 
 
+def _p_eq(p: Any) -> str:
+    """``p = 0.042`` or ``p < 0.001``."""
+    text = _p(p)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def _savefig(fig: Any, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
@@ -160,10 +166,10 @@ def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None)
                    "the bootstrap CI lies above 0, but the corrected t-test across folds (which also counts "
                    "classifier retraining noise) does not confirm it: no demonstrated change"
                    if lo is not None and lo > 0 else "the 95 % CI includes 0: no demonstrated change")
-        also = (f"; corrected t-test {_fmt(t['ci95'][0])} to {_fmt(t['ci95'][1])}, p = {_p(t['p_value'])}"
+        also = (f"; corrected t-test {_fmt(t['ci95'][0])} to {_fmt(t['ci95'][1])}, {_p_eq(t['p_value'])}"
                 if t else "")
         return (f"{name} changed by {_fmt(d['mean'])} points (95 % CI {_fmt(lo)} to {_fmt(hi)}, "
-                f"p = {_p(d['p_value'])}{also}); {verdict}")
+                f"{_p_eq(d['p_value'])}{also}); {verdict}")
 
     both = p["sensitivity_ci_lower_above_0"] and p["specificity_ci_lower_above_0"]
     head = ("Synthetic data from the **%s** GAN helped: both lower bounds clear 0, by the bootstrap and by the "
