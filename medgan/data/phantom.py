@@ -20,6 +20,7 @@ from scipy import ndimage
 
 from medgan.data.phantom_anatomy import draw_anatomy, grid, render_anatomy
 from medgan.data.phantom_lesions import LESION_TYPES, NORMAL, Lesion, draw_lesions, render_lesion
+from medgan.data.readers import crop_window
 from medgan.data.types import LoadedData
 from medgan.errors import ConfigError
 
@@ -89,14 +90,6 @@ def _roi_centre(lesions: list[Lesion], liver: np.ndarray, rng: np.random.Generat
     return divmod(i, liver.shape[1])
 
 
-def crop_roi(img: np.ndarray, centre: tuple[float, float], roi: int) -> np.ndarray:
-    """The ``roi`` x ``roi`` window of ``img`` centred on ``centre`` (row, col), shifted to stay inside."""
-    size = img.shape[0]
-    r0 = int(np.clip(round(centre[0] - roi / 2.0), 0, size - roi))
-    c0 = int(np.clip(round(centre[1] - roi / 2.0), 0, size - roi))
-    return img[r0:r0 + roi, c0:c0 + roi]
-
-
 def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int = 128,
                    roi: int = 0) -> list[np.ndarray]:
     """Draw one patient with ``kind`` ("normal" = no lesion) and render ``n_slices`` nearby cuts (HU).
@@ -135,7 +128,7 @@ def render_patient(kind: str, n_slices: int, rng: np.random.Generator, size: int
         img = (img + noise).astype(np.float32)
         if roi:
             jitter = rng.uniform(-roi / 8.0, roi / 8.0, size=2)
-            img = np.ascontiguousarray(crop_roi(img, (centre[0] + jitter[0], centre[1] + jitter[1]), roi))
+            img = crop_window(img, (centre[0] + jitter[0], centre[1] + jitter[1]), roi)
         out.append(img)
     return out
 

@@ -132,6 +132,18 @@ def axial_display(slice_xy: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.flip(np.asarray(slice_xy).T, axis=(0, 1)), dtype=np.float32)
 
 
+def crop_window(image: np.ndarray, centre: tuple[float, float], size: int) -> np.ndarray:
+    """The ``size`` x ``size`` window of ``image`` centred on ``centre`` (row, col), shifted to stay
+    inside; an image smaller than ``size`` along an axis is first padded (evenly) with its minimum."""
+    pad = [(max(0, size - d) // 2, max(0, size - d) - max(0, size - d) // 2) for d in image.shape]
+    if any(a or b for a, b in pad):
+        image = np.pad(image, pad, constant_values=float(image.min()))
+        centre = (centre[0] + pad[0][0], centre[1] + pad[1][0])
+    r0 = int(np.clip(round(centre[0] - size / 2.0), 0, image.shape[0] - size))
+    c0 = int(np.clip(round(centre[1] - size / 2.0), 0, image.shape[1] - size))
+    return np.ascontiguousarray(image[r0:r0 + size, c0:c0 + size])
+
+
 def read_nifti_2d(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """2-D NIfTI (or a 3-D one with a single slice) -> (H, W) in HU."""
     img = load_nifti_canonical(path)

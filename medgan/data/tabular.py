@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from medgan.data.loaders import finalize
-from medgan.data.readers import axial_display, load_nifti_canonical, read_image
+from medgan.data.readers import axial_display, crop_window, load_nifti_canonical, read_image
 from medgan.data.types import LoadedData
 from medgan.errors import ConfigError, DataError
 
-__all__ = ["load_csv_volumes", "load_npz", "load_datalist", "parse_slices", "crop_window"]
+__all__ = ["load_csv_volumes", "load_npz", "load_datalist", "parse_slices"]
 
 CSV_COLUMNS = {  # canonical name -> accepted header spellings
     "path": ("path", "volume", "image", "file"),
@@ -148,18 +148,6 @@ def _volume(cache: dict[Path, Any], path: Path) -> tuple[Any, np.ndarray]:
             cache.pop(next(iter(cache)))
         cache[path] = (img, np.asarray(img.dataobj, dtype=np.float32))
     return cache[path]
-
-
-def crop_window(image: np.ndarray, centre: tuple[float, float], size: int) -> np.ndarray:
-    """The ``size`` x ``size`` window of ``image`` centred on ``centre`` (row, col), shifted to stay
-    inside; an image smaller than ``size`` along an axis is first padded (evenly) with its minimum."""
-    pad = [(max(0, size - d) // 2, max(0, size - d) - max(0, size - d) // 2) for d in image.shape]
-    if any(a or b for a, b in pad):
-        image = np.pad(image, pad, constant_values=float(image.min()))
-        centre = (centre[0] + pad[0][0], centre[1] + pad[1][0])
-    r0 = int(np.clip(round(centre[0] - size / 2.0), 0, image.shape[0] - size))
-    c0 = int(np.clip(round(centre[1] - size / 2.0), 0, image.shape[1] - size))
-    return np.ascontiguousarray(image[r0:r0 + size, c0:c0 + size])
 
 
 def load_npz(path: Path, split: str = "all", class_names: list[str] | None = None, units: str | None = None, **_: Any) -> LoadedData:
