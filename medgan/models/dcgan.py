@@ -80,8 +80,10 @@ def minibatch_stddev(h: torch.Tensor, group_size: int = 4) -> torch.Tensor:
     g = next(s for s in (group_size, 2, 1) if n % s == 0)
     if g == 1:
         return h.new_zeros(n, 1, hh, ww)
-    grouped = h.float().reshape(n // g, g, *h.shape[1:])  # consecutive samples form a group
-    std = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (n // g,)
+    grouped = h.float().contiguous().reshape(n // g, g, *h.shape[1:])  # consecutive samples form a group
+    # the variance written out: torch's var over the group dimension ran 4x slower on CPU (measured)
+    centred = grouped - grouped.mean(dim=1, keepdim=True)
+    std = (centred.square().mean(dim=1) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (n // g,)
     return std.repeat_interleave(g).reshape(n, 1, 1, 1).expand(n, 1, hh, ww).to(h.dtype)
 
 

@@ -104,3 +104,14 @@ def test_minibatch_stddev_discriminator_sees_batch_diversity(model: str) -> None
     mixed = torch.cat([h[:4], h.new_ones(4, 3, 4, 4)])
     std = minibatch_stddev(mixed)[:, 0, 0, 0]
     assert torch.all(std[:4] > 0.1) and torch.all(std[4:] < 1e-3)
+
+
+def test_minibatch_stddev_matches_torch_var_on_channels_last_bf16() -> None:
+    from medgan.models.dcgan import minibatch_stddev
+
+    h = torch.randn(16, 8, 4, 4).contiguous(memory_format=torch.channels_last)
+    grouped = h.reshape(4, 4, 8, 4, 4)
+    expected = (grouped.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3)).repeat_interleave(4)
+    assert torch.allclose(minibatch_stddev(h)[:, 0, 0, 0], expected, atol=1e-6)
+    out = minibatch_stddev(h.bfloat16())
+    assert out.dtype == torch.bfloat16 and out.shape == (16, 1, 4, 4)
