@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from medgan.benchmark.config import BenchmarkConfig
-from medgan.benchmark.metrics import METRICS, score_predictions
+from medgan.benchmark.metrics import METRICS, WeightedScorer
 from medgan.benchmark.stats import corrected_ttest, mean_ci, paired_cluster_bootstrap, wilcoxon_p
 
 
@@ -81,8 +81,11 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
     probs = {a: [np.asarray(r["arms"][a]["test_probs"]) for r in records] for a in arms}
     thr = {a: [r["arms"][a]["thresholds"] for r in records] for a in arms}
 
-    def score(arm: str, f: int, idx: np.ndarray) -> dict[str, float]:
-        return score_predictions(probs[arm][f][idx], folds[f][0][idx], thr[arm][f], positive)
+    scorers = {a: [WeightedScorer(probs[a][f], folds[f][0], thr[a][f], positive) for f in range(len(records))]
+               for a in arms}
+
+    def score(arm: str, f: int, idx: np.ndarray) -> dict[str, float]:  # = score_predictions on the drawn cases
+        return scorers[arm][f].score(np.bincount(idx, minlength=len(folds[f][0])))
 
     paired = paired_cluster_bootstrap(folds, score, arms, "baseline", list(METRICS), config.n_boot, config.seed)
     n_test = np.mean([r["counts"]["test"] for r in records])

@@ -79,17 +79,23 @@ def stratified_cluster_resample(labels: np.ndarray, patients: Sequence[str], rng
 
     A patient's class is its most frequent label, so every class present stays present.
     """
-    labels = np.asarray(labels)
-    patients = np.asarray(patients)
-    uniq, inverse = np.unique(patients, return_inverse=True)
-    members = [np.flatnonzero(inverse == k) for k in range(len(uniq))]
-    cls = np.array([np.bincount(labels[m]).argmax() for m in members])
-    picked: list[np.ndarray] = []
-    for c in np.unique(cls):
-        pool = np.flatnonzero(cls == c)
-        for k in rng.choice(pool, size=len(pool), replace=True):
-            picked.append(members[k])
-    return np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    return ClusterResampler(labels, patients).draw(rng)
+
+
+class ClusterResampler:
+    """:func:`stratified_cluster_resample` with the patient grouping computed once (same draws)."""
+
+    def __init__(self, labels: np.ndarray, patients: Sequence[str]) -> None:
+        labels = np.asarray(labels)
+        uniq, inverse = np.unique(np.asarray(patients), return_inverse=True)
+        self.members = [np.flatnonzero(inverse == k) for k in range(len(uniq))]
+        cls = np.array([np.bincount(labels[m]).argmax() for m in self.members])
+        self.pools = [np.flatnonzero(cls == c) for c in np.unique(cls)]
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """One bootstrap sample's indices."""
+        picked = [self.members[k] for pool in self.pools for k in rng.choice(pool, size=len(pool), replace=True)]
+        return np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
 
 
 def paired_cluster_bootstrap(
@@ -134,8 +140,9 @@ def paired_cluster_bootstrap(
 
     observed = fold_avg_diffs(full)
     boots = np.empty((n_boot, len(others), len(metrics)))
+    resamplers = [ClusterResampler(lab, pats) for lab, pats in folds]
     for b in range(n_boot):
-        sets = [stratified_cluster_resample(lab, pats, rng) for lab, pats in folds]
+        sets = [r.draw(rng) for r in resamplers]
         boots[b] = fold_avg_diffs(sets)
     lo_q, hi_q = 50 * (1 - confidence), 100 - 50 * (1 - confidence)
     result: dict[str, dict[str, dict[str, object]]] = {}

@@ -91,3 +91,18 @@ def test_multiclass_one_vs_rest_macro_by_hand():
     # JSON round trip turns threshold keys into strings: still accepted
     again = M.score_predictions(probs, labels, {"0": 0.5, "1": 0.5, "2": 0.5}, positive=None)
     assert again["sensitivity"] == out["sensitivity"]
+
+
+@pytest.mark.parametrize("positive,n_classes", [(1, 2), (None, 3)])
+def test_weighted_scorer_equals_scoring_the_drawn_cases(positive, n_classes):
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, n_classes, 40)
+    probs = rng.dirichlet(np.ones(n_classes), 40).round(1)  # rounded: many tied scores
+    thresholds = {str(c): 0.35 for c in range(n_classes)}  # JSON-style keys
+    scorer = M.WeightedScorer(probs, labels, thresholds, positive)
+    for _ in range(20):
+        idx = rng.choice(40, size=int(rng.integers(5, 60)), replace=True)
+        fast = scorer.score(np.bincount(idx, minlength=40))
+        slow = M.score_predictions(probs[idx], labels[idx], thresholds, positive)
+        for m in M.METRICS:
+            assert fast[m] == pytest.approx(slow[m], abs=1e-12, nan_ok=True), m
