@@ -161,11 +161,15 @@ def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None)
     def part(name: str, d: dict[str, Any], above: bool) -> str:
         lo, hi = d["ci95"]
         t = d.get("corrected_t")
+        t_hi = t["ci95"][1] if t else None
+        unconfirmed = ("the corrected t-test across folds (which also counts classifier retraining noise) "
+                       "does not confirm it: no demonstrated change")
+        # a loss, like a gain, needs both intervals on one side of 0
         verdict = ("the 95 % CI lies above 0: a gain" if above else
-                   "the 95 % CI lies below 0: a loss" if hi is not None and hi < 0 else
-                   "the bootstrap CI lies above 0, but the corrected t-test across folds (which also counts "
-                   "classifier retraining noise) does not confirm it: no demonstrated change"
-                   if lo is not None and lo > 0 else "the 95 % CI includes 0: no demonstrated change")
+                   "both 95 % CIs lie below 0: a loss" if hi is not None and hi < 0 and t_hi is not None and t_hi < 0
+                   else f"the bootstrap CI lies below 0, but {unconfirmed}" if hi is not None and hi < 0
+                   else f"the bootstrap CI lies above 0, but {unconfirmed}" if lo is not None and lo > 0
+                   else "the 95 % CI includes 0: no demonstrated change")
         also = (f"; corrected t-test {_fmt(t['ci95'][0])} to {_fmt(t['ci95'][1])}, {_p_eq(t['p_value'])}"
                 if t else "")
         return (f"{name} changed by {_fmt(d['mean'])} points (95 % CI {_fmt(lo)} to {_fmt(hi)}, "

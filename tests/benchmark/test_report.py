@@ -37,7 +37,9 @@ def test_no_gain_and_loss_sentences():
     text = primary_sentence("dcgan", _p(-0.03, -0.2), positive=None)
     assert "did **not** demonstrably help" in text
     assert "macro sensitivity changed by 2.0 points" in text and "includes 0" in text
-    assert "below 0: a loss" in text  # specificity CI [-20, -10]
+    assert "both 95 % CIs lie below 0: a loss" in text  # specificity CIs [-20, -10], both tests
+    boot_only_loss = primary_sentence("dcgan", _p(-0.03, -0.2, t_lo=-0.25 + 0.2))  # corrected t [-5, 5]
+    assert "a loss" not in boot_only_loss and "bootstrap CI lies below 0, but" in boot_only_loss
     assert "chose ratio 0" in primary_sentence("cgan", _p(-0.03, -0.2, ratios=(0.0, 0.0)))
 
 
