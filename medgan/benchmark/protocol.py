@@ -93,6 +93,19 @@ def _check_or_write_config(out: Path, config: BenchmarkConfig, data_fp: str) -> 
     atomic_save_json(path, payload)
 
 
+def _earlier_invocations(out: Path) -> list[dict[str, Any]]:
+    """The invocations recorded in an earlier ``results.json`` of this folder (a resumed run keeps the
+    wall time of the ones that ran its folds; older results without the list give one entry)."""
+    try:
+        timing = json.loads((out / "results.json").read_text())["timing"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if isinstance(timing.get("invocations"), list):
+        return timing["invocations"]
+    return [{"seconds": timing.get("total_seconds"), "folds_run": None, "workers": timing.get("workers"),
+             "device": None, "command": None}]
+
+
 def _load_fold(path: Path, protocol_hash: str, test_idx: np.ndarray) -> dict[str, Any] | None:
     if not path.exists():
         return None
@@ -233,7 +246,10 @@ def run_benchmark(
                               len(data.class_names), positive, config.seed)
     results = aggregate(records, config, data, positive, leak, confound, device=str(device),
                         wall_seconds=time.perf_counter() - t_start)
-    results["timing"]["workers"] = n_workers
+    results["timing"].update(workers=n_workers, total_seconds=time.perf_counter() - t_start)  # with the bootstrap
+    this_run = {"seconds": results["timing"]["total_seconds"], "folds_run": len(pending), "workers": n_workers,
+                "device": str(device), "command": command}
+    results["timing"]["invocations"] = _earlier_invocations(out) + [this_run]
     atomic_save_json(out / "results.json", results)
     write_report(out, results, data, command=command)
     log(f"wrote {(out / 'results.json').resolve()} and {(out / 'report.md').resolve()} "

@@ -152,6 +152,12 @@ def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6) -> list[s
     return models
 
 
+def _fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "time not recorded"
+    return f"{seconds:.0f} s ({seconds / 60:.1f} min)"
+
+
 def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None) -> str:
     """The plain-words verdict on the primary endpoint, generated from the numbers."""
     s, t = p["sensitivity_difference"], p["specificity_difference"]
@@ -285,6 +291,13 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     if tm.get("fold_devices"):
         lines[-1:-1] = ["Folds ran on: " + "; ".join(f"{d} ({n} fold{'s' if n > 1 else ''})"
                                                       for d, n in tm["fold_devices"].items()) + "."]
+    runs = tm.get("invocations") or []
+    if len(runs) > 1 or any(r.get("folds_run") for r in runs):
+        lines[-1:-1] = ["Invocations that wrote this folder (wall time, folds they ran): " + "; ".join(
+            f"{_fmt_seconds(r.get('seconds'))}, "
+            + (f"{r['folds_run']} fold(s)" if r.get("folds_run") is not None else "folds not recorded")
+            + (f" in {r['workers']} worker(s)" if r.get("folds_run") and r.get("workers") else "")
+            + (f" on {r['device']}" if r.get("device") else "") for r in runs) + "."]
     if tm.get("gans_reused"):
         lines[-1:-1] = [f"{tm['gans_reused']} GAN(s) were reused from an earlier invocation in this folder (their "
                         "exports matched the folds' training data): their training time is not counted above."]

@@ -77,6 +77,10 @@ def test_resume_skips_finished_folds(finished, tmp_path):
     res2 = run_benchmark(small_config(), out, data=data, gan_factory=again, progress=False, log=lambda s: None)
     assert again.calls == []  # nothing retrained
     assert res2["arms"][0]["auc"] == results["arms"][0]["auc"]
+    first, second = res2["timing"]["invocations"][-2:]  # the run that trained keeps its wall time
+    assert (first["folds_run"], second["folds_run"]) == (2, 0)
+    assert first["seconds"] == results["timing"]["total_seconds"] and second["device"] == "cpu"
+    assert "Invocations that wrote this folder" in (out / "report.md").read_text()
 
 
 def test_resume_with_other_options_refused(finished):
