@@ -137,8 +137,7 @@ def score_predictions(probs: np.ndarray, labels: np.ndarray, thresholds: dict[in
     out: dict[str, float] = {}
     sens, spec, aucs = [], [], []
     for c, t, s in one_vs_rest_scores(probs, labels, positive):
-        thr = thresholds[c] if c in thresholds else thresholds[str(c)]  # type: ignore[index]  # JSON keys
-        called = s >= thr
+        called = s >= _threshold(thresholds, c)
         sens.append(sensitivity(t, called))
         spec.append(specificity(t, called))
         aucs.append(roc_auc(t, s))
@@ -172,19 +171,19 @@ class WeightedScorer:
         self.pred = probs.argmax(axis=1)
         self.per_class = []
         for c, t, s in one_vs_rest_scores(probs, self.labels, positive):
-            thr = thresholds[c] if c in thresholds else thresholds[str(c)]  # JSON keys
+            called = s >= _threshold(thresholds, c)
             pos, neg = np.flatnonzero(t), np.flatnonzero(~t)
             order = (s[pos, None] > s[None, neg]) + 0.5 * (s[pos, None] == s[None, neg])
-            self.per_class.append((t, s >= thr, pos, neg, order))
+            self.per_class.append((t & called, ~t & ~called, pos, neg, order))
 
     def score(self, w: np.ndarray) -> dict[str, float]:
         """Sensitivity, specificity, balanced accuracy and AUC with case ``i`` counted ``w[i]`` times."""
         w = np.asarray(w, dtype=np.float64)
         sens, spec, aucs = [], [], []
-        for t, called, pos, neg, order in self.per_class:
+        for true_pos, true_neg, pos, neg, order in self.per_class:
             wp, wn = w[pos].sum(), w[neg].sum()
-            sens.append(float(w[t & called].sum() / wp) if wp else float("nan"))
-            spec.append(float(w[~t & ~called].sum() / wn) if wn else float("nan"))
+            sens.append(float(w[true_pos].sum() / wp) if wp else float("nan"))
+            spec.append(float(w[true_neg].sum() / wn) if wn else float("nan"))
             aucs.append(float(w[pos] @ order @ w[neg] / (wp * wn)) if wp and wn else float("nan"))
         out = {"sensitivity": _nanmean(sens), "specificity": _nanmean(spec), "auc": _nanmean(aucs)}
         if len(sens) == 1:
@@ -195,6 +194,11 @@ class WeightedScorer:
             present = totals > 0
             out["balanced_accuracy"] = float(np.mean(hits[present] / totals[present])) if present.any() else float("nan")
         return out
+
+
+def _threshold(thresholds: dict, c: int) -> float:
+    """Class ``c``'s threshold; after a JSON round trip the keys are strings."""
+    return thresholds[c] if c in thresholds else thresholds[str(c)]
 
 
 def balanced_accuracy(labels: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
