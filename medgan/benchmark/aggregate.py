@@ -151,4 +151,19 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
         "timing": timing,
         "folds": [{"repeat": r["repeat"], "fold": r["fold"], **r["counts"]} for r in records],
         "quality": next((r.get("quality") for r in records if (r["repeat"], r["fold"]) == (0, 0)), None) or {},
+        "synthetic_filter": _filter_totals(records),
     })
+
+
+def _filter_totals(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model: synthetic images drawn, kept by the baseline filter and needed, per class summed over
+    folds, and how many folds kept fewer than needed (empty without ``synthetic_filter``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        for model, f in (r.get("synthetic_filter") or {}).items():
+            t = out.setdefault(model, {"drawn": [0] * len(f["drawn"]), "kept": [0] * len(f["kept"]),
+                                       "needed": [0] * len(f["needed"]), "folds_short": 0})
+            for k in ("drawn", "kept", "needed"):
+                t[k] = [a + b for a, b in zip(t[k], f[k])]
+            t["folds_short"] += int(any(k < n for k, n in zip(f["kept"], f["needed"])))
+    return out

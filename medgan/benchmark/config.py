@@ -16,6 +16,9 @@ from medgan.utils.config import reject_unknown_keys
 
 MODELS = ("cgan", "dcgan")
 THRESHOLD_METHODS = ("youden", "target_sensitivity", "fixed")
+SYNTHETIC_FILTERS = ("none", "baseline")
+#: With ``synthetic_filter="baseline"`` the pool drawn is this many times what the largest ratio needs.
+FILTER_POOL_FACTOR = 4
 #: Class names treated as "negative" when picking the positive class of a binary task automatically.
 NEGATIVE_NAMES = ("normal", "healthy", "negative", "control", "benign", "no_finding", "none", "0")
 
@@ -35,6 +38,12 @@ class BenchmarkConfig:
         models: GAN kinds, each its own set of arms (``("cgan",)``, ``("dcgan",)`` or both).
         tstr: also train on synthetic only and test on real (arm "synthetic only").
         tstr_ratio: synthetic:real per class for the synthetic-only arm.
+        synthetic_filter: ``"none"`` (default) or ``"baseline"``: keep only the synthetic images that
+            the fold's baseline classifier (trained on the inner-training images, its operating point
+            chosen on inner validation) calls as the class they were generated for. A pool
+            ``FILTER_POOL_FACTOR`` times larger is drawn so every ratio can be filled; the numbers drawn
+            and kept per class are recorded per fold. Meant against label noise (a synthetic "normal"
+            slice that shows a bleed); it may also keep only the easy, prototypical images.
         positive_class: class name scored as positive in a binary task (None: the class that is not
             named like "normal"; else the second class).
         threshold: "youden", "target_sensitivity" or "fixed" (0.5), chosen on inner validation.
@@ -61,6 +70,7 @@ class BenchmarkConfig:
     models: tuple[str, ...] = ("cgan",)
     tstr: bool = True
     tstr_ratio: float = 1.0
+    synthetic_filter: str = "none"
     positive_class: str | None = None
     threshold: str = "youden"
     target_sensitivity: float = 0.9
@@ -90,6 +100,8 @@ class BenchmarkConfig:
             raise ConfigError(f"unknown GAN model {bad or self.models}", "use --model cgan, dcgan or both")
         if self.threshold not in THRESHOLD_METHODS:
             raise ConfigError(f"unknown threshold method {self.threshold!r}", f"use one of {THRESHOLD_METHODS}")
+        if self.synthetic_filter not in SYNTHETIC_FILTERS:
+            raise ConfigError(f"unknown synthetic_filter {self.synthetic_filter!r}", f"use one of {SYNTHETIC_FILTERS}")
         if self.selection_metric not in ("auc", "balanced_accuracy"):
             raise ConfigError(f"unknown selection metric {self.selection_metric!r}", "use 'auc' or 'balanced_accuracy'")
         check_arch(self.classifier.arch, self.classifier.channels)
@@ -129,13 +141,17 @@ class BenchmarkConfig:
         """Hash of the options that change results (not the device); resuming requires it to match."""
         d = self.to_dict()
         d.pop("device", None)
+        for key, default in _ADDED_DEFAULTS.items():
+            if d.get(key) == default:
+                d.pop(key)
         for key, default in _ADDED_CLASSIFIER_DEFAULTS.items():  # at their default, options added later
             if d["classifier"].get(key) == default:                # hash as before: older runs still resume
                 d["classifier"].pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
-#: Classifier options added after runs were committed, with the value those runs used.
+#: Options added after runs were committed, with the value those runs used.
+_ADDED_DEFAULTS = {"synthetic_filter": "none"}
 _ADDED_CLASSIFIER_DEFAULTS = {"ensemble": 1}
 
 

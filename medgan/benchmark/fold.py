@@ -11,6 +11,8 @@ fingerprint and by index). Every arm then trains the same classifier with the sa
   chosen without looking at the test fold; it reuses that ratio's trained model.
 
 Thresholds are chosen on the inner validation split and applied unchanged to the test fold.
+With ``synthetic_filter="baseline"`` the synthetic pool keeps only the images the baseline classifier
+calls as their own class (:func:`filter_pool`); what was drawn and kept is recorded per class.
 """
 from __future__ import annotations
 
@@ -23,9 +25,9 @@ import numpy as np
 import torch
 
 from medgan.benchmark.classifier import predict_proba, train_classifier
-from medgan.benchmark.config import BenchmarkConfig
+from medgan.benchmark.config import FILTER_POOL_FACTOR, BenchmarkConfig
 from medgan.benchmark.leakage import cross_split_duplicates
-from medgan.benchmark.metrics import choose_thresholds, score_predictions
+from medgan.benchmark.metrics import called_labels, choose_thresholds, score_predictions
 from medgan.benchmark.synthetic import SyntheticPool, gan_data_fingerprint
 from medgan.errors import DataError
 
@@ -88,11 +90,12 @@ def run_fold(
     timing: dict[str, float] = {"gan_seconds": 0.0, "classifier_seconds": 0.0, "synthesis_seconds": 0.0,
                                 "gans_reused": 0}
 
-    def train_arm(name: str, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None) -> None:
-        val_p, test_p, infos = [], [], []
+    def train_arm(name: str, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None) -> list[torch.nn.Module]:
+        val_p, test_p, infos, models = [], [], [], []
         for j in range(config.classifier.ensemble):  # the same seeds in every arm
             model, info = train_classifier(xy[0], xy[1], len(inner), val_x, val_y, n_classes, config.classifier,
                                            clf_seed + 7919 * j, device)
+            models.append(model)
             val_p.append(predict_proba(model, val_x, device))
             test_p.append(predict_proba(model, test_x, device))
             infos.append(info)
@@ -112,9 +115,11 @@ def run_fold(
         }
         timing["classifier_seconds"] += info["seconds"]
         tick(name)
+        return models
 
     real = (inner.images, inner.labels)
-    train_arm("baseline", real, 0.0)
+    baseline_models = train_arm("baseline", real, 0.0)
+    filters: dict[str, Any] = {}
     proofs: dict[str, Any] = {}
     quality: dict[str, Any] = {}
     samples: dict[str, Any] = {}
@@ -137,8 +142,17 @@ def run_fold(
                             f"training images {inner.fingerprint()}", "delete the fold's gan/ folder and rerun")
         t0 = time.perf_counter()
         need = max(list(config.synthetic_ratios) + ([config.tstr_ratio] if config.tstr else []) + [0.0])
-        pool = SyntheticPool.generate(sampler, [int(math.ceil(need * c)) for c in counts], seed=fold_seed + 99)
+        needed = [int(math.ceil(need * c)) for c in counts]
+        filtering = config.synthetic_filter == "baseline"
+        pool = SyntheticPool.generate(sampler, [n * (FILTER_POOL_FACTOR if filtering else 1) for n in needed],
+                                      seed=fold_seed + 99)
+        if filtering:
+            pool, filters[model] = filter_pool(pool, baseline_models, arms["baseline"]["thresholds"], positive, device)
+            filters[model]["needed"] = needed
         timing["synthesis_seconds"] += time.perf_counter() - t0
+
+        def wanted(r: float) -> list[int]:  # a filtered pool may hold fewer than asked: take what passed
+            return [min(int(math.ceil(r * c)), len(im)) for c, im in zip(counts, pool.images)]
         samples[model] = pool.preview(8)
         if quality_dir is not None:
             quality[model] = _quality(inner, data.subset(test_idx), pool.take([min(int(c), len(im)) for c, im in zip(counts, pool.images)]),
@@ -146,11 +160,10 @@ def run_fold(
         candidates = {0.0: "baseline"} if 0.0 in [float(r) for r in config.ratios] else {}
         for r in config.synthetic_ratios:
             name = arm_name(model, "ratio", r)
-            train_arm(name, pool.mixed_with(real, [int(math.ceil(r * c)) for c in counts]), r)
+            train_arm(name, pool.mixed_with(real, wanted(r)), r)
             candidates[r] = name
         if config.tstr:
-            train_arm(arm_name(model, "synthetic only"), pool.take([int(math.ceil(config.tstr_ratio * c)) for c in counts]),
-                      config.tstr_ratio)
+            train_arm(arm_name(model, "synthetic only"), pool.take(wanted(config.tstr_ratio)), config.tstr_ratio)
         chosen = select_ratio(candidates, arms, config.selection_metric)
         sel = dict(arms[candidates[chosen]])
         sel["synthetic_ratio"] = chosen
@@ -168,7 +181,26 @@ def run_fold(
         "timing": timing,
         "samples": samples,
         "quality": quality,
+        "synthetic_filter": filters,
     }
+
+
+def filter_pool(pool: SyntheticPool, models: list[torch.nn.Module], thresholds: dict, positive: int | None,
+                device: torch.device) -> tuple[SyntheticPool, dict[str, list[int]]]:
+    """Keep the synthetic images that ``models`` (averaged) call, at ``thresholds``, as their own class.
+
+    Returns the filtered pool (order kept, so smaller ratios still take a prefix of larger ones) and
+    ``{"drawn": [...], "kept": [...]}`` per class.
+    """
+    keep = []
+    for c, x in enumerate(pool.images):
+        if len(x) == 0:
+            keep.append(torch.zeros(0, dtype=torch.bool))
+            continue
+        probs = np.mean([predict_proba(m, x, device) for m in models], axis=0)
+        keep.append(torch.as_tensor(called_labels(probs, thresholds, positive) == c))
+    return (SyntheticPool([x[k] for x, k in zip(pool.images, keep)]),
+            {"drawn": [len(x) for x in pool.images], "kept": [int(k.sum()) for k in keep]})
 
 
 def device_label(device: torch.device) -> str:

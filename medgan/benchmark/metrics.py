@@ -123,6 +123,16 @@ def choose_thresholds(probs: np.ndarray, labels: np.ndarray, positive: int | Non
     return {c: choose_threshold(t, s, method, target_sensitivity) for c, t, s in one_vs_rest_scores(probs, labels, positive)}
 
 
+def called_labels(probs: np.ndarray, thresholds: dict, positive: int | None) -> np.ndarray:
+    """The class each case is called at the operating point: binary (``positive`` set, 2 classes) the
+    positive class when its probability reaches its threshold, else the other class; multi-class the
+    arg-max (the decision :func:`balanced_accuracy` scores)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if positive is not None and probs.shape[1] == 2:
+        return np.where(probs[:, positive] >= _threshold(thresholds, positive), positive, 1 - positive)
+    return probs.argmax(axis=1)
+
+
 def score_predictions(probs: np.ndarray, labels: np.ndarray, thresholds: dict[int, float],
                       positive: int | None) -> dict[str, float]:
     """Sensitivity, specificity, balanced accuracy and AUC of class probabilities at fixed thresholds.

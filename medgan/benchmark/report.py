@@ -242,6 +242,7 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
         f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else _default_gan_steps()}; "
         f"preset {cfg['preset']}.", "",
     ]
+    lines += _filter_lines(results)
     if cfg["preset"] == "quick":
         lines += [f"> Quick preset: {cfg['folds']} folds, {cfg['gan_steps']} GAN steps, a short classifier budget. "
                   "It exercises the whole protocol; its GANs are far too short to make useful images, so its "
@@ -304,6 +305,22 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     path = out / "report.md"
     atomic_write_text(path, "\n".join(lines))
     return path
+
+
+def _filter_lines(results: dict[str, Any]) -> list[str]:
+    """What the baseline-classifier filter kept of the synthetic pool (nothing without the filter)."""
+    if results["config"].get("synthetic_filter", "none") == "none":
+        return []
+    names = results["data"]["classes"]
+    lines = []
+    for model, t in (results.get("synthetic_filter") or {}).items():
+        kept = ", ".join(f"{n} {k}/{d} ({_fmt(k / d if d else float('nan'))} %)"
+                         for n, k, d in zip(names, t["kept"], t["drawn"]))
+        short = (f" In {t['folds_short']} fold(s) fewer passed than the largest ratio needs; those arms used "
+                 "what passed." if t["folds_short"] else "")
+        lines += [f"Synthetic filter: each fold's baseline classifier, at its validation-chosen operating point, "
+                  f"kept the {model} images it calls as their own class; kept of drawn, all folds: {kept}.{short}", ""]
+    return lines
 
 
 def _default_gan_steps() -> str:

@@ -36,6 +36,9 @@ def register(subparsers) -> None:
     p.add_argument("--positive-class", metavar="NAME", help="positive class of a binary task (default: not 'normal')")
     p.add_argument("--threshold", choices=("youden", "target_sensitivity", "fixed"), help="operating point rule")
     p.add_argument("--target-sensitivity", type=float, help="for --threshold target_sensitivity (default 0.9)")
+    p.add_argument("--synthetic-filter", choices=("none", "baseline"),
+                   help="baseline: keep only synthetic images the fold's baseline classifier calls as their own "
+                   "class (default none)")
     p.add_argument("--epochs", type=int, help="classifier epoch budget (default 30, quick 10)")
     p.add_argument("--gan-steps", type=int, help="GAN steps per fold (default: the trainer's default)")
     p.add_argument("--seed", type=int, help="master seed (default 0)")
@@ -77,7 +80,7 @@ def build_config(args: argparse.Namespace):
         "data": args.data, "folds": args.folds, "repeats": args.repeats, "ratios": args.ratios,
         "image_size": args.image_size, "window": args.window, "positive_class": args.positive_class,
         "threshold": args.threshold, "target_sensitivity": args.target_sensitivity, "gan_steps": args.gan_steps,
-        "seed": args.seed, "device": args.device,
+        "seed": args.seed, "device": args.device, "synthetic_filter": args.synthetic_filter,
     }
     over = {k: v for k, v in over.items() if v is not None}
     if args.model:

@@ -6,8 +6,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from medgan.benchmark.classifier import ClassifierConfig
+from medgan.benchmark.config import BenchmarkConfig
 from medgan.data.types import PreparedData
 from medgan.transforms.windows import IntensityWindow
+
+
+def small_config(**kw) -> BenchmarkConfig:
+    """A benchmark config sized for :func:`tiny_data`: 2 folds, a 4-channel classifier, 10 steps."""
+    base = dict(data="tiny", image_size=16, folds=2, repeats=1, ratios=(0.0, 1.0), n_boot=50, device="cpu",
+                classifier=ClassifierConfig(channels=(4, 4, 8, 8), epochs=2, min_steps=10, batch_size=8))
+    base.update(kw)
+    return BenchmarkConfig(**base)
 
 
 def tiny_data(n_per_class: int = 12, size: int = 16, n_classes: int = 2, seed: int = 0) -> PreparedData:

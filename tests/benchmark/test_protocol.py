@@ -4,19 +4,11 @@ import json
 import pytest
 import torch
 
-from medgan.benchmark.classifier import ClassifierConfig
 from medgan.benchmark.config import BenchmarkConfig, quick_config
 from medgan.benchmark.protocol import resolve_positive, run_benchmark
 from medgan.errors import ConfigError
 
-from benchmark_fakes import FakeFactory, tiny_data
-
-
-def small_config(**kw) -> BenchmarkConfig:
-    base = dict(data="tiny", image_size=16, folds=2, repeats=1, ratios=(0.0, 1.0), n_boot=50, device="cpu",
-                classifier=ClassifierConfig(channels=(4, 4, 8, 8), epochs=2, min_steps=10, batch_size=8))
-    base.update(kw)
-    return BenchmarkConfig(**base)
+from benchmark_fakes import FakeFactory, small_config, tiny_data
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +119,7 @@ def test_config_files_load(tmp_path):
 
 
 def test_model_both_gives_separate_arms(tmp_path):
-    from benchmark_fakes import FakeFactory, tiny_data
+    from benchmark_fakes import FakeFactory, small_config, tiny_data
 
     factory = FakeFactory()
     res = run_benchmark(small_config(models=("cgan", "dcgan"), tstr=False, quality=False), tmp_path, data=tiny_data(),

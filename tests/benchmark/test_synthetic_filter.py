@@ -1,0 +1,89 @@
+"""The baseline-classifier filter of the synthetic pool: what it keeps, and how a run records it."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from medgan.benchmark.config import FILTER_POOL_FACTOR, BenchmarkConfig
+from medgan.benchmark.fold import filter_pool
+from medgan.benchmark.metrics import called_labels
+from medgan.benchmark.protocol import run_benchmark
+from medgan.benchmark.synthetic import SyntheticPool
+from medgan.errors import ConfigError
+
+from benchmark_fakes import FakeFactory, small_config, tiny_data
+
+
+class Brightness(nn.Module):
+    """Two-class logits from mean brightness: bright images are class 1."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = 10 * x.mean(dim=(1, 2, 3))
+        return torch.stack([-m, m], dim=1)
+
+
+def images(levels: list[float]) -> torch.Tensor:
+    return torch.tensor(levels, dtype=torch.float32)[:, None, None, None].expand(-1, 1, 4, 4).clone()
+
+
+def test_called_labels_binary_threshold_and_multiclass_argmax():
+    p = np.array([[0.7, 0.3], [0.4, 0.6], [0.2, 0.8]])
+    assert called_labels(p, {1: 0.5}, positive=1).tolist() == [0, 1, 1]
+    assert called_labels(p, {"1": 0.7}, positive=1).tolist() == [0, 0, 1]  # JSON keys, a stricter cut-off
+    assert called_labels(p, {0: 0.5}, positive=0).tolist() == [0, 1, 1]
+    p3 = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    assert called_labels(p3, {0: 0.9, 1: 0.9, 2: 0.9}, positive=None).tolist() == [1, 0]
+
+
+def test_filter_pool_keeps_images_called_as_their_class_in_order():
+    pool = SyntheticPool([images([-0.5, 0.4, -0.3, -0.1, 0.6]), images([0.5, -0.2, 0.3, 0.1])])
+    kept, stats = filter_pool(pool, [Brightness()], {1: 0.5}, positive=1, device=torch.device("cpu"))
+    assert stats == {"drawn": [5, 4], "kept": [3, 3]}
+    assert kept.images[0][:, 0, 0, 0].tolist() == pytest.approx([-0.5, -0.3, -0.1])
+    assert kept.images[1][:, 0, 0, 0].tolist() == pytest.approx([0.5, 0.3, 0.1])
+
+
+def test_filter_pool_averages_an_ensemble():
+    """Two members that disagree: the averaged probabilities decide."""
+    class Dark(Brightness):
+        def forward(self, x):
+            return -super().forward(x) * 0.5
+
+    pool = SyntheticPool([images([-0.5, 0.5]), images([0.5])])
+    _, stats = filter_pool(pool, [Brightness(), Dark()], {1: 0.5}, positive=1, device=torch.device("cpu"))
+    assert stats["kept"] == [1, 1]
+
+
+def test_unknown_filter_refused():
+    with pytest.raises(ConfigError, match="synthetic_filter"):
+        BenchmarkConfig(synthetic_filter="discriminator").validate()
+    assert BenchmarkConfig(synthetic_filter="baseline").protocol_hash() != BenchmarkConfig().protocol_hash()
+
+
+def test_filtered_run_records_what_it_kept(tmp_path):
+    torch.set_num_threads(1)
+    data = tiny_data()
+    cfg = small_config(synthetic_filter="baseline", ratios=(0.0, 1.0, 2.0))
+    results = run_benchmark(cfg, tmp_path, data=data, gan_factory=FakeFactory(), progress=False, log=lambda s: None)
+    rec = json.loads((tmp_path / "folds" / "r0_f0.json").read_text())
+    f = rec["synthetic_filter"]["cgan"]
+    assert f["drawn"] == [FILTER_POOL_FACTOR * n for n in f["needed"]]
+    assert all(0 <= k <= d for k, d in zip(f["kept"], f["drawn"]))
+    n_real = rec["counts"]["inner_train"]
+    for r in (1, 2):
+        assert rec["arms"][f"cgan ratio {r}"]["n_train"] == n_real + sum(
+            min(k, int(np.ceil(r * c))) for k, c in zip(f["kept"], np.bincount(data.labels.numpy()[rec["indices"]["inner_train"]])))
+    totals = results["synthetic_filter"]["cgan"]
+    assert totals["drawn"] == [sum(x) for x in zip(*[json.loads(p.read_text())["synthetic_filter"]["cgan"]["drawn"]
+                                                     for p in sorted((tmp_path / "folds").glob("r*_f*.json"))])]
+    assert "Synthetic filter: each fold's baseline classifier" in (tmp_path / "report.md").read_text()
+
+
+def test_unfiltered_run_has_no_filter_record(tmp_path):
+    torch.set_num_threads(1)
+    results = run_benchmark(small_config(), tmp_path, data=tiny_data(), gan_factory=FakeFactory(), progress=False,
+                            log=lambda s: None)
+    assert results["synthetic_filter"] == {}
+    assert "Synthetic filter" not in (tmp_path / "report.md").read_text()
