@@ -155,7 +155,7 @@ def run_fold(
             return [min(int(math.ceil(r * c)), len(im)) for c, im in zip(counts, pool.images)]
         samples[model] = pool.preview(8)
         if quality_dir is not None:
-            quality[model] = _quality(inner, data.subset(test_idx), pool.take([min(int(c), len(im)) for c, im in zip(counts, pool.images)]),
+            quality[model] = _quality(inner, data.subset(test_idx), pool.take(wanted(1.0)),
                                       quality_dir / model, fold_seed, fast=config.preset == "quick")
         candidates = {0.0: "baseline"} if 0.0 in [float(r) for r in config.ratios] else {}
         for r in config.synthetic_ratios:

@@ -109,6 +109,10 @@ def test_config_files_load(tmp_path):
     assert quick.preset == "quick" and quick.folds == 2
     head = load_config(str(root / "benchmark_head_ct.json"))
     assert head.positive_class == "hemorrhage" and head.folds == 5 and head.repeats == 2
+    filtered = load_config(str(root / "benchmark_head_ct_filter.json"))  # the same protocol, filter on
+    assert filtered.synthetic_filter == "baseline" and filtered.to_dict() | {"synthetic_filter": "none"} == head.to_dict()
+    for path in sorted(root.glob("benchmark_*.json")):
+        load_config(str(path))
     p = tmp_path / "c.json"
     p.write_text('{"preset": "quick", "classifier": {"epochs": 3}}')
     c = load_config(str(p))
