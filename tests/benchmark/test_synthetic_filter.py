@@ -62,11 +62,23 @@ def test_unknown_filter_refused():
     assert BenchmarkConfig(synthetic_filter="baseline").protocol_hash() != BenchmarkConfig().protocol_hash()
 
 
-def test_filtered_run_records_what_it_kept(tmp_path):
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The same tiny benchmark twice, without and with the filter (same splits and seeds)."""
     torch.set_num_threads(1)
     data = tiny_data()
-    cfg = small_config(synthetic_filter="baseline", ratios=(0.0, 1.0, 2.0))
-    results = run_benchmark(cfg, tmp_path, data=data, gan_factory=FakeFactory(), progress=False, log=lambda s: None)
+    out = {}
+    for name in ("none", "baseline"):
+        d = tmp_path_factory.mktemp(f"filter_{name}")
+        res = run_benchmark(small_config(synthetic_filter=name, ratios=(0.0, 1.0, 2.0)), d, data=data,
+                            gan_factory=FakeFactory(), progress=False, log=lambda s: None)
+        out[name] = (d, res)
+    return data, out
+
+
+def test_filtered_run_records_what_it_kept(runs):
+    data, out = runs
+    tmp_path, results = out["baseline"]
     rec = json.loads((tmp_path / "folds" / "r0_f0.json").read_text())
     f = rec["synthetic_filter"]["cgan"]
     assert f["drawn"] == [FILTER_POOL_FACTOR * n for n in f["needed"]]
@@ -81,9 +93,26 @@ def test_filtered_run_records_what_it_kept(tmp_path):
     assert "Synthetic filter: each fold's baseline classifier" in (tmp_path / "report.md").read_text()
 
 
-def test_unfiltered_run_has_no_filter_record(tmp_path):
-    torch.set_num_threads(1)
-    results = run_benchmark(small_config(), tmp_path, data=tiny_data(), gan_factory=FakeFactory(), progress=False,
-                            log=lambda s: None)
+def test_unfiltered_run_has_no_filter_record(runs):
+    tmp_path, results = runs[1]["none"]
     assert results["synthetic_filter"] == {}
     assert "Synthetic filter" not in (tmp_path / "report.md").read_text()
+
+
+def test_compare_runs_pairs_the_same_test_images(runs, tmp_path):
+    """The baseline arm is trained identically in both runs: B - A is exactly 0 there."""
+    from medgan.benchmark.compare import compare_runs, comparison_markdown
+    from medgan.errors import DataError
+
+    (a, _), (b, _) = runs[1]["none"], runs[1]["baseline"]
+    res = compare_runs(a, b, n_boot=50)
+    assert res["folds"] == 2 and set(res["arms"]) >= {"baseline", "cgan ratio 1", "cgan selected"}
+    base = res["arms"]["baseline"]["auc"]
+    assert base["mean"] == 0 and base["ci95"] == [0, 0] and base["corrected_t"]["p_value"] == 1.0
+    assert "| cgan ratio 2 |" in comparison_markdown(res)
+    other = tmp_path / "other_seed"
+    run_benchmark(small_config(seed=5), other, data=runs[0], gan_factory=FakeFactory(), progress=False, log=lambda s: None)
+    with pytest.raises(DataError, match="share no test folds"):
+        compare_runs(a, other, n_boot=10)
+    with pytest.raises(DataError, match="no readable results.json"):
+        compare_runs(a, tmp_path, n_boot=10)
