@@ -8,7 +8,7 @@ from collections import Counter
 
 import math
 import platform
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -69,27 +69,51 @@ def _bounded(e: dict[str, Any]) -> dict[str, Any]:
     return e
 
 
+def positive_index(results: dict[str, Any]) -> int | None:
+    """The positive class's index recorded in a ``results.json`` dict (None for a multi-class task)."""
+    d = results["data"]
+    return d["classes"].index(d["positive_class"]) if d.get("positive_class") is not None else None
+
+
+def arm_scorers(records: Sequence[dict[str, Any]], arms: Sequence[str], positive: int | None) -> dict[str, list[WeightedScorer]]:
+    """Per arm, one :class:`WeightedScorer` per fold record: its test predictions at its own thresholds."""
+    return {a: [WeightedScorer(np.asarray(r["arms"][a]["test_probs"]), np.asarray(r["test_labels"]),
+                               r["arms"][a]["thresholds"], positive) for r in records] for a in arms}
+
+
+def bootstrap_score(scorers: dict[str, list[WeightedScorer]]) -> Callable[[str, int, np.ndarray], dict[str, float]]:
+    """``score(arm, fold, drawn_indices)`` for :func:`paired_cluster_bootstrap` (= score_predictions on the drawn cases)."""
+    def score(arm: str, f: int, idx: np.ndarray) -> dict[str, float]:
+        s = scorers[arm][f]
+        return s.score(np.bincount(idx, minlength=len(s.labels)))
+    return score
+
+
+def test_train_ratio(records: Sequence[dict[str, Any]]) -> float:
+    """Mean test size over mean training size (inner training + validation) of the folds, for the corrected t-test."""
+    n_test = np.mean([r["counts"]["test"] for r in records])
+    n_train = np.mean([r["counts"]["inner_train"] + r["counts"]["val"] for r in records])
+    return float(n_test / max(n_train, 1))
+
+
+def paired_difference(boot: dict[str, Any], fold_diffs: Sequence[float], ratio: float) -> dict[str, Any]:
+    """One metric's paired difference: the bootstrap result plus the corrected t-test and Wilcoxon of ``fold_diffs``."""
+    return {**boot, "method": "paired patient-cluster bootstrap", "corrected_t": corrected_ttest(fold_diffs, ratio),
+            "wilcoxon_p": wilcoxon_p(fold_diffs)}
+
+
 def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: Any, positive: int | None,
-              leakage: dict[str, Any], confound: dict[str, Any], device: str = "cpu",
-              wall_seconds: float = 0.0) -> dict[str, Any]:
-    """The ``results.json`` dict (keys: config, versions, data, arms, primary_endpoint, confound, leakage, timing)."""
+              leakage: dict[str, Any], confound: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
+    """The ``results.json`` dict (keys: config, versions, data, arms, primary_endpoint, confound, leakage,
+    timing; the caller adds ``timing.total_seconds``, which includes this bootstrap)."""
     arms = arm_order(records, config)
     names = list(data.class_names)
     per_class_keys = [f"{m}/{c}" for m in ("sensitivity", "specificity", "auc")
                       for c in ([positive] if positive is not None else range(len(names)))]
     folds = [(np.asarray(r["test_labels"]), r["test_patients"]) for r in records]
-    probs = {a: [np.asarray(r["arms"][a]["test_probs"]) for r in records] for a in arms}
-    thr = {a: [r["arms"][a]["thresholds"] for r in records] for a in arms}
-
-    scorers = {a: [WeightedScorer(probs[a][f], folds[f][0], thr[a][f], positive) for f in range(len(records))]
-               for a in arms}
-
-    def score(arm: str, f: int, idx: np.ndarray) -> dict[str, float]:  # = score_predictions on the drawn cases
-        return scorers[arm][f].score(np.bincount(idx, minlength=len(folds[f][0])))
-
+    score = bootstrap_score(arm_scorers(records, arms, positive))
     paired = paired_cluster_bootstrap(folds, score, arms, "baseline", list(METRICS), config.n_boot, config.seed)
-    n_test = np.mean([r["counts"]["test"] for r in records])
-    n_train = np.mean([r["counts"]["inner_train"] + r["counts"]["val"] for r in records])
+    ratio = test_train_ratio(records)
     out_arms = []
     for a in arms:
         entry: dict[str, Any] = {"name": a}
@@ -110,8 +134,7 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
             diffs = {}
             for m in METRICS:
                 d = [r["arms"][a]["test"][m] - r["arms"]["baseline"]["test"][m] for r in records]
-                diffs[m] = {**paired[a][m], "method": "paired patient-cluster bootstrap",
-                            "corrected_t": corrected_ttest(d, n_test / max(n_train, 1)), "wilcoxon_p": wilcoxon_p(d)}
+                diffs[m] = paired_difference(paired[a][m], d, ratio)
             entry["difference_vs_baseline"] = diffs
             entry["p_value_vs_baseline"] = {m: diffs[m]["p_value"] for m in METRICS}
         else:
@@ -130,7 +153,7 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
                       "specificity_ci_lower_above_0": _clears_zero(spec)}
     counts = np.bincount(data.labels.numpy(), minlength=len(names))
     timing = {k: float(sum(r["timing"][k] for r in records)) for k in ("gan_seconds", "classifier_seconds", "synthesis_seconds", "fold_seconds")}
-    timing.update(total_seconds=float(wall_seconds), mean_fold_seconds=timing["fold_seconds"] / len(records),
+    timing.update(mean_fold_seconds=timing["fold_seconds"] / len(records),
                   per_fold_seconds=[r["timing"]["fold_seconds"] for r in records],
                   gans_reused=int(sum(r["timing"].get("gans_reused", 0) for r in records)),
                   fold_devices=dict(sorted(Counter(r.get("device", "not recorded") for r in records).items())))

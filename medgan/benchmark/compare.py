@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from medgan.benchmark.metrics import METRICS, WeightedScorer
-from medgan.benchmark.stats import corrected_ttest, paired_cluster_bootstrap, wilcoxon_p
+from medgan.benchmark.aggregate import arm_scorers, bootstrap_score, paired_difference, positive_index, test_train_ratio
+from medgan.benchmark.metrics import METRICS
+from medgan.benchmark.stats import paired_cluster_bootstrap
 from medgan.errors import DataError
 
 
@@ -29,7 +30,11 @@ def load_folds(run_dir: Path) -> tuple[dict[tuple[int, int], dict[str, Any]], di
                         "pass the --out folder of a finished medgan benchmark") from exc
     folds = {}
     for path in sorted((run_dir / "folds").glob("r*_f*.json")):
-        rec = json.loads(path.read_text())
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise DataError(f"fold record {path} is unreadable ({exc})",
+                            "rerun that benchmark command: it recomputes the fold and rewrites the record") from exc
         folds[(rec["repeat"], rec["fold"])] = rec
     if not folds:
         raise DataError(f"{run_dir}/folds holds no finished fold", "pass the --out folder of a finished medgan benchmark")
@@ -52,31 +57,20 @@ def compare_runs(dir_a: Path, dir_b: Path, n_boot: int = 1000, seed: int = 0) ->
     if differ or not keys:
         raise DataError(f"{dir_a} and {dir_b} share no test folds (different seed, folds or repeats?)",
                         "compare runs made with the same seed, --folds and --repeats")
-    classes = res_a["data"]["classes"]
-    positive = classes.index(res_a["data"]["positive_class"]) if res_a["data"].get("positive_class") else None
+    positive = positive_index(res_a)
     arms = [a for a in folds_a[keys[0]]["arms"] if all(a in folds_a[k]["arms"] and a in folds_b[k]["arms"] for k in keys)]
-    labels = [np.asarray(folds_a[k]["test_labels"]) for k in keys]
-    scorers = {}
-    for tag, folds in (("A", folds_a), ("B", folds_b)):
-        for a in arms:
-            scorers[f"{tag}:{a}"] = [WeightedScorer(np.asarray(folds[k]["arms"][a]["test_probs"]), labels[i],
-                                                    folds[k]["arms"][a]["thresholds"], positive)
-                                     for i, k in enumerate(keys)]
-
-    def score(name: str, f: int, idx: np.ndarray) -> dict[str, float]:
-        return scorers[name][f].score(np.bincount(idx, minlength=len(labels[f])))
-
-    pairs = [(labels[i], folds_a[k]["test_patients"]) for i, k in enumerate(keys)]
-    n_test = np.mean([folds_a[k]["counts"]["test"] for k in keys])
-    n_train = np.mean([folds_a[k]["counts"]["inner_train"] + folds_a[k]["counts"]["val"] for k in keys])
+    recs_a, recs_b = [folds_a[k] for k in keys], [folds_b[k] for k in keys]
+    scorers = {f"{tag}:{a}": s for tag, recs in (("A", recs_a), ("B", recs_b))
+               for a, s in arm_scorers(recs, arms, positive).items()}
+    score = bootstrap_score(scorers)
+    pairs = [(np.asarray(r["test_labels"]), r["test_patients"]) for r in recs_a]
+    ratio = test_train_ratio(recs_a)
     out: dict[str, Any] = {}
     for a in arms:
         boot = paired_cluster_bootstrap(pairs, score, [f"A:{a}", f"B:{a}"], f"A:{a}", list(METRICS), n_boot, seed)
-        out[a] = {}
-        for m in METRICS:
-            d = [folds_b[k]["arms"][a]["test"][m] - folds_a[k]["arms"][a]["test"][m] for k in keys]
-            out[a][m] = {**boot[f"B:{a}"][m], "corrected_t": corrected_ttest(d, n_test / max(n_train, 1)),
-                         "wilcoxon_p": wilcoxon_p(d)}
+        out[a] = {m: paired_difference(boot[f"B:{a}"][m], [rb["arms"][a]["test"][m] - ra["arms"][a]["test"][m]
+                                                          for ra, rb in zip(recs_a, recs_b)], ratio)
+                  for m in METRICS}
     return {"a": str(dir_a), "b": str(dir_b), "folds": len(keys), "arms": out}
 
 

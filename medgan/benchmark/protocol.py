@@ -244,8 +244,7 @@ def run_benchmark(
     confound = confound_check([m for m in data.meta] if data.meta else [{} for _ in range(len(data))], labels,
                               [(np.asarray(tr), np.asarray(te)) for _, _, tr, te in splits],
                               len(data.class_names), positive, config.seed)
-    results = aggregate(records, config, data, positive, leak, confound, device=str(device),
-                        wall_seconds=time.perf_counter() - t_start)
+    results = aggregate(records, config, data, positive, leak, confound, device=str(device))
     results["timing"].update(workers=n_workers, total_seconds=time.perf_counter() - t_start)  # with the bootstrap
     this_run = {"seconds": results["timing"]["total_seconds"], "folds_run": len(pending), "workers": n_workers,
                 "device": str(device), "command": command}

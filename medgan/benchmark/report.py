@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from medgan.benchmark.aggregate import positive_index
 from medgan.benchmark.metrics import roc_curve_points
 from medgan.utils import atomic_path, atomic_write_text
 
@@ -219,8 +220,7 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     figs = out / "figures"
     folds = [json.loads(p.read_text()) for p in sorted((out / "folds").glob("r*_f*.json"))]
     folds = [f for f in folds if f.get("protocol_hash") == _hash(results)]
-    positive = (results["data"]["classes"].index(results["data"]["positive_class"])
-                if results["data"]["positive_class"] is not None else None)
+    positive = positive_index(results)
     fig_sens_spec(results, figs / "sens_spec.png")
     fig_ratio_curve(results, figs / "metric_vs_ratio.png")
     if folds:

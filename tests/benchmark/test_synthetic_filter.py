@@ -116,3 +116,9 @@ def test_compare_runs_pairs_the_same_test_images(runs, tmp_path):
         compare_runs(a, other, n_boot=10)
     with pytest.raises(DataError, match="no readable results.json"):
         compare_runs(a, tmp_path, n_boot=10)
+    import shutil
+
+    broken = shutil.copytree(b, tmp_path / "broken")
+    (broken / "folds" / "r0_f1.json").write_text("{truncated")
+    with pytest.raises(DataError, match="r0_f1.json is unreadable"):
+        compare_runs(a, broken, n_boot=10)
