@@ -147,7 +147,7 @@ def save_figure(path: str, seed: int = 0, per_class: int = 4, roi: int = 0) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from medgan.transforms.windows import IntensityWindow
+    from medgan.data.windows import IntensityWindow
     from medgan.utils.atomic import atomic_path
 
     n_cols = 2 * per_class

@@ -4,14 +4,14 @@ Every number here is computed from the saved per-fold predictions; nothing is ty
 """
 from __future__ import annotations
 
-from collections import Counter
-
 import math
 import platform
+from collections import Counter
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from medgan._version import __version__
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import METRICS, WeightedScorer
 from medgan.benchmark.stats import corrected_ttest, mean_ci, paired_cluster_bootstrap, wilcoxon_p
@@ -42,9 +42,8 @@ def versions(device: str) -> dict[str, str]:
     import sklearn
     import torch
 
-    import medgan
 
-    return {"medgan": medgan.__version__, "python": platform.python_version(), "torch": torch.__version__,
+    return {"medgan": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "monai": monai.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
             "scikit-learn": sklearn.__version__, "platform": platform.platform(), "device": device,
             "torch_threads": str(torch.get_num_threads())}

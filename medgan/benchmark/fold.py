@@ -29,7 +29,9 @@ from medgan.benchmark.config import FILTER_POOL_FACTOR, BenchmarkConfig
 from medgan.benchmark.leakage import cross_split_duplicates
 from medgan.benchmark.metrics import called_labels, choose_thresholds, score_predictions
 from medgan.benchmark.synthetic import SyntheticPool, gan_data_fingerprint
+from medgan.data.splits import check_no_straddle, grouped_split
 from medgan.errors import DataError
+from medgan.evaluation import evaluate_quality, quality_summary_markdown
 
 GanFactory = Callable[[Any, int, Path], Any]
 
@@ -70,8 +72,6 @@ def run_fold(
             (inner training images as reference, the test fold as never-seen real images) under
             ``quality_dir/<model>`` and the summary table is kept in the record.
     """
-    from medgan.data.splits import check_no_straddle, grouped_split
-
     t_fold = time.perf_counter()
     labels = data.labels
     n_classes = len(data.class_names)
@@ -213,10 +213,6 @@ def device_label(device: torch.device) -> str:
 def _quality(real_train: Any, real_unseen: Any, synthetic: tuple[torch.Tensor, torch.Tensor], out_dir: Path,
              seed: int, fast: bool) -> dict[str, Any]:
     """Quality of one GAN's images (markdown summary + headline numbers); errors become a note."""
-    try:
-        from medgan.evaluation import evaluate_quality, quality_summary_markdown
-    except ImportError as exc:  # evaluation module absent
-        return {"error": f"quality evaluation unavailable: {exc}"}
     try:
         res = evaluate_quality(real_train, real_unseen, synthetic[0], synthetic[1], out_dir=out_dir, seed=seed,
                                fast=fast, umap=False)

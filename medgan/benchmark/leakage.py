@@ -12,6 +12,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from medgan.data.duplicates import find_near_duplicates, merge_duplicate_groups
+
 
 def _unit_rows(images: torch.Tensor, size: int = 32) -> torch.Tensor:
     """Flattened, mean-centred, unit-norm rows (down-sampled to ``size``) for correlations."""
@@ -25,15 +27,11 @@ def _unit_rows(images: torch.Tensor, size: int = 32) -> torch.Tensor:
 
 def near_duplicate_groups(images: torch.Tensor, threshold: float = 0.99) -> list[list[int]]:
     """Groups (size >= 2) of near-duplicate images (:func:`medgan.data.duplicates.find_near_duplicates`)."""
-    from medgan.data.duplicates import find_near_duplicates
-
     return [sorted(int(i) for i in g) for g in find_near_duplicates(images, threshold=threshold)]
 
 
 def merge_groups(patients: Sequence[str], groups: Sequence[Sequence[int]]) -> list[str]:
     """Patient ids where each near-duplicate group (with all its patients' images) is one pseudo-patient."""
-    from medgan.data.duplicates import merge_duplicate_groups
-
     return list(merge_duplicate_groups(list(patients), [list(g) for g in groups]))
 
 

@@ -17,24 +17,18 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from medgan.benchmark.aggregate import aggregate
 from medgan.benchmark.config import NEGATIVE_NAMES, BenchmarkConfig
+from medgan.benchmark.confound import confound_check
 from medgan.benchmark.fold import run_fold
 from medgan.benchmark.leakage import audit, cross_split_duplicates
+from medgan.benchmark.report import write_report
+from medgan.benchmark.synthetic import default_gan_factory
+from medgan.data import load_data, prepare_tensors
+from medgan.data.splits import grouped_kfold
 from medgan.errors import ConfigError
 from medgan.utils import atomic_path, atomic_save_json
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as given (checked)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as exc:
-        raise ConfigError(f"unknown device {device!r}", "use auto, cpu, cuda or cuda:N") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} requested but CUDA is not available", "use --device auto or cpu")
-    return dev
+from medgan.utils.device import resolve_device
 
 
 def resolve_positive(class_names: list[str], positive_class: str | None) -> int | None:
@@ -58,16 +52,12 @@ def resolve_positive(class_names: list[str], positive_class: str | None) -> int 
 
 def load_prepared(config: BenchmarkConfig) -> Any:
     """Load ``config.data`` and make model-ready tensors."""
-    from medgan.data import load_data, prepare_tensors
-
     return prepare_tensors(load_data(config.data), image_size=config.image_size, window=config.window)
 
 
 def plan_splits(labels: np.ndarray, patients: list[str], config: BenchmarkConfig,
                 class_names: list[str]) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
     """``(repeat, fold, train_idx, test_idx)`` for every outer fold; repeat ``r`` uses seed ``seed + 1000 r``."""
-    from medgan.data.splits import grouped_kfold
-
     out = []
     for r in range(config.repeats):
         folds = grouped_kfold(labels, patients, config.folds, config.seed + 1000 * r, class_names=class_names)
@@ -137,8 +127,6 @@ def _init_worker(threads: int, data: Any, config: BenchmarkConfig, gan_factory: 
     """Fold worker start-up: thread count and the shared inputs, sent once per process."""
     torch.set_num_threads(threads)
     if gan_factory is None:
-        from medgan.benchmark.synthetic import default_gan_factory
-
         gan_factory = default_gan_factory(config.gan_steps, config.gan_options, str(device))
     _WORKER.update(data=data, config=config, gan_factory=gan_factory, device=device)
 
@@ -179,10 +167,6 @@ def run_benchmark(
     """
     from tqdm.auto import tqdm
 
-    from medgan.benchmark.aggregate import aggregate
-    from medgan.benchmark.confound import confound_check
-    from medgan.benchmark.report import write_report
-    from medgan.benchmark.synthetic import default_gan_factory
 
     config.validate()
     if workers < 0:

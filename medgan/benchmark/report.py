@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from medgan.benchmark.aggregate import positive_index
+from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import roc_curve_points
+from medgan.training import TrainConfig
 from medgan.utils import atomic_path, atomic_write_text
 
 
@@ -324,17 +326,10 @@ def _filter_lines(results: dict[str, Any]) -> list[str]:
 
 
 def _default_gan_steps() -> str:
-    try:
-        from medgan.training import TrainConfig
-
-        return f"{TrainConfig().steps} (trainer default)"
-    except ImportError:
-        return "trainer default"
+    return f"{TrainConfig().steps} (trainer default)"
 
 
 def _hash(results: dict[str, Any]) -> str:
-    from medgan.benchmark.config import BenchmarkConfig
-
     return BenchmarkConfig.from_dict(results["config"]).protocol_hash()
 
 

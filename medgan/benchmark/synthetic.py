@@ -2,7 +2,7 @@
 
 The pool is drawn once per fold and model (deterministic per seed); the arm with ratio ``r`` takes the
 first ``ceil(r * n_c)`` images of class ``c``, so larger ratios extend smaller ones (nested sets).
-Generation goes through medgan's MONAI plug-in (:class:`medgan.synthesis.SyntheticDataset`, batched via
+Generation goes through medgan's MONAI plug-in (:class:`medgan.transforms.SyntheticDataset`, batched via
 ``as_tensors``) for real generators; the pool is then cached as tensors for the fold's arms.
 """
 from __future__ import annotations
@@ -16,6 +16,9 @@ import numpy as np
 import torch
 
 from medgan.errors import ConfigError
+from medgan.synthesis import GeneratorSampler, load_generator
+from medgan.training import TrainConfig, train
+from medgan.transforms import SyntheticDataset
 
 
 @dataclass
@@ -28,12 +31,10 @@ class SyntheticPool:
     def generate(cls, sampler: Any, counts: Sequence[int], seed: int) -> "SyntheticPool":
         """Draw ``counts[c]`` images of every class ``c`` from ``sampler`` (seeded, deterministic).
 
-        A :class:`medgan.synthesis.GeneratorSampler` goes through :class:`medgan.synthesis.SyntheticDataset`
+        A :class:`medgan.synthesis.GeneratorSampler` goes through :class:`medgan.transforms.SyntheticDataset`
         (item ``j`` of class ``c`` has seed ``derive_seed(seed, c, j)``, so the first ``n`` items of a
         class are the same whatever the pool size); other samplers (test fakes) through ``sample_class``.
         """
-        from medgan.synthesis import GeneratorSampler, SyntheticDataset
-
         counts = [max(0, int(n)) for n in counts]
         if isinstance(sampler, GeneratorSampler):
             x, y = SyntheticDataset(sampler, counts_per_class=counts, seed=seed).as_tensors()
@@ -109,9 +110,6 @@ def default_gan_factory(steps: int | None, options: dict[str, Any], device: str)
 
     def for_model(model: str) -> Callable:
         def factory(train_data: Any, seed: int, out_dir: Path) -> Any:
-            from medgan.synthesis import load_generator
-            from medgan.training import TrainConfig, train
-
             out_dir = Path(out_dir)
             names = {f.name for f in fields(TrainConfig)}
             wanted: dict[str, Any] = {"model": model, "seed": seed, "image_size": train_data.image_size,

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from medgan._version import __version__
 from medgan.errors import MedganError
 
 #: Subcommand modules, in the order ``medgan --help`` lists them (pipeline order).
@@ -18,8 +19,6 @@ COMMAND_MODULES = ("data", "train", "synthesize", "evaluate", "benchmark", "expo
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every available subcommand registered."""
-    from medgan import __version__
-
     parser = argparse.ArgumentParser(
         prog="medgan",
         description="Train GANs on labelled CT slices, synthesize labelled samples, "

@@ -6,6 +6,9 @@ import os
 import shlex
 import sys
 
+from medgan.benchmark.config import config_from_dict, load_config
+from medgan.benchmark.protocol import run_benchmark
+
 
 def _ratios(text: str) -> tuple[float, ...]:
     try:
@@ -68,7 +71,6 @@ def build_config(args: argparse.Namespace):
     """BenchmarkConfig from a config file / preset plus the command-line overrides."""
     from dataclasses import replace
 
-    from medgan.benchmark.config import config_from_dict, load_config
 
     if args.config:
         cfg = load_config(args.config)
@@ -94,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
     """Run or resume the benchmark and print where the results are."""
     import torch
 
-    from medgan.benchmark.protocol import run_benchmark
 
     cfg = build_config(args)
     torch.set_num_threads(args.threads or idle_cores())

@@ -4,6 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from medgan.data import load_data
+from medgan.data.summary import format_summary, summarize, write_preview
+from medgan.data.windows import IntensityWindow
+
 
 def register(subparsers) -> None:
     """Add the ``data`` subcommand."""
@@ -24,10 +28,6 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, summarise, preview."""
-    from medgan.data import load_data
-    from medgan.data.summary import format_summary, summarize, write_preview
-    from medgan.transforms.windows import IntensityWindow
-
     options = {"units": args.units} if args.units else {}
     data = load_data(args.data, **options)
     window = IntensityWindow.resolve(args.window, data.units)  # validates --window early

@@ -5,6 +5,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from medgan.data import grouped_split, load_data, prepare_tensors
+from medgan.errors import ConfigError, DataError
+from medgan.evaluation import evaluate_quality, quality_summary_markdown
+from medgan.synthesis import load_generator
+
 __all__ = ["register", "run", "split_real"]
 
 
@@ -39,7 +44,6 @@ def split_real(prepared, meta: dict[str, Any], seed: int = 0):
     """
     import numpy as np
 
-    from medgan.data import grouped_split
 
     patients = np.asarray([str(p) for p in prepared.patients])
     holdout_ids = {str(p) for p in (meta.get("holdout_patients") or [])}
@@ -71,13 +75,9 @@ def run(args: argparse.Namespace) -> int:
     """Load generator + data, sample, evaluate, write the report."""
     import torch
 
-    from medgan.data import load_data, prepare_tensors
-    from medgan.errors import ConfigError, DataError
-    from medgan.evaluation import evaluate_quality, quality_summary_markdown
 
     if args.per_class < 2:
         raise ConfigError(f"--per-class must be >= 2, got {args.per_class}", "e.g. --per-class 100")
-    from medgan.synthesis import load_generator
     torch.manual_seed(args.seed)  # entry point: seed the world (library code uses explicit generators)
     sampler = load_generator(Path(args.checkpoint))
     data = load_data(args.data)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from medgan.synthesis.bundle import export_bundle
+
 
 def register(subparsers) -> None:
     """Add the ``export-bundle`` subcommand."""
@@ -20,8 +22,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medgan.synthesis.bundle import export_bundle
-
     root = export_bundle(args.checkpoint, args.out)
     print(f"wrote MONAI bundle {root}\n  run: python -m monai.bundle run --config_file {root}/configs/inference.json",
           file=sys.stderr)

@@ -4,6 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from medgan.data import load_data, prepare_tensors
+from medgan.errors import ConfigError
+from medgan.evaluation.memorization import find_near_copies
+from medgan.synthesis import load_generator, synthesize_to_dir
+
 
 def register(subparsers) -> None:
     """Add the ``synthesize`` subcommand."""
@@ -35,9 +40,6 @@ def near_copy_filter(sampler, spec: str, threshold: float):
     """``f(images, class) -> mask`` of candidates within ``threshold`` of a training image of ``spec``."""
     import numpy as np
 
-    from medgan.data import load_data, prepare_tensors
-    from medgan.errors import ConfigError
-    from medgan.evaluation.memorization import find_near_copies
 
     data = load_data(spec)
     train_patients = sampler.meta.get("train_patients")
@@ -56,9 +58,6 @@ def near_copy_filter(sampler, spec: str, threshold: float):
 
 
 def run(args: argparse.Namespace) -> int:
-    from medgan.errors import ConfigError
-    from medgan.synthesis import load_generator, synthesize_to_dir
-
     if args.drop_near_copies is not None and not args.data:
         raise ConfigError("--drop-near-copies needs the training data to compare with",
                           "add --data SPEC (the spec the generator was trained on)")

@@ -5,6 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
+from medgan.data import load_data, prepare_tensors
+from medgan.training import TrainConfig, train
+
 #: CLI flag -> TrainConfig field (only flags the user actually passes override the config file).
 OVERRIDES = {"model": "model", "image_size": "image_size", "steps": "steps", "batch_size": "batch_size",
              "seed": "seed", "device": "device", "amp": "amp", "threads": "num_threads"}
@@ -51,8 +54,6 @@ def register(subparsers) -> None:
 
 def build_config(args: argparse.Namespace):
     """TrainConfig from --config (or RUN/config.json when resuming) plus the flags given."""
-    from medgan.training import TrainConfig
-
     base: dict = {}
     source = args.config or (Path(args.out) / "config.json" if args.resume and (Path(args.out) / "config.json").is_file() else None)
     if source:
@@ -71,8 +72,6 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from medgan.data import load_data, prepare_tensors
-    from medgan.training import train
 
     config = build_config(args)
     torch.manual_seed(config.seed)  # entry points may seed the world; the library uses its own generators

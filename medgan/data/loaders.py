@@ -10,14 +10,17 @@ SPEC is one of
 from __future__ import annotations
 
 import csv
+import inspect
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from medgan.data import tabular
+from medgan.data.phantom import make_phantom
 from medgan.data.readers import image_kind, read_image
-from medgan.data.types import ITEM_KEYS, LoadedData
+from medgan.data.types import LoadedData, finalize
 from medgan.errors import ConfigError, DataError
 
 __all__ = ["load_data", "load_folder", "load_phantom", "parse_options", "finalize"]
@@ -47,14 +50,10 @@ def load_data(spec: str, **options: Any) -> LoadedData:
     if not path.exists():
         raise DataError(f"{spec}: no such file or folder",
                         "pass 'phantom', a folder with one sub-folder per class, or a .csv/.npz/.json file")
-    from medgan.data import tabular
-
     name = path.name.lower()
     loader = (load_folder if path.is_dir() else tabular.load_csv_volumes if name.endswith(".csv") else
               tabular.load_npz if name.endswith(".npz") else tabular.load_datalist if name.endswith(".json") else None)
     if loader is not None:
-        import inspect
-
         known = [k for k in inspect.signature(loader).parameters if k not in ("path", "root", "_")]
         unknown = sorted(set(options) - set(known))
         if unknown:
@@ -94,13 +93,6 @@ def _parse_value(value: str) -> Any:
 
 def load_phantom(spec: str = "phantom", **options: Any) -> LoadedData:
     """The built-in CT phantom (``medgan.data.phantom.make_phantom``) with keyword options."""
-    try:
-        from medgan.data.phantom import make_phantom
-    except ModuleNotFoundError as exc:  # pragma: no cover - only before phantom.py lands
-        if exc.name != "medgan.data.phantom":
-            raise
-        raise DataError("the built-in phantom is not available in this installation",
-                        "update medgan, or pass a real data folder with --data") from None
     try:
         data = make_phantom(**options)
     except TypeError as exc:
@@ -168,32 +160,3 @@ def _lookup_patient(mapping: dict[str, str], path: Path, rel: str) -> str | None
         if key in mapping:
             return mapping[key]
     return None
-
-
-def finalize(items: list[dict[str, Any]], class_names: list[str], spec: str, info: dict[str, Any]) -> LoadedData:
-    """Check the items (keys, finite pixels, 2-D, one units kind, >= 2 classes) and wrap them."""
-    if not items:
-        raise DataError(f"{spec}: no images found", "check the path and the file types")
-    units = set()
-    for it in items:
-        missing = [k for k in ITEM_KEYS if k not in it]
-        if missing:
-            raise DataError(f"{it.get('source', spec)}: item lacks keys {missing}", "report this as a medgan bug")
-        img = np.asarray(it["image"], dtype=np.float32)
-        if img.ndim != 2 or min(img.shape) < 1:
-            raise DataError(f"{it['source']}: image has shape {img.shape}, expected (H, W)", "use single 2-D slices")
-        if not np.isfinite(img).all():
-            raise DataError(f"{it['source']}: image contains NaN or infinite pixels",
-                            "fix or remove the file (NaN/inf cannot be windowed)")
-        it["image"] = img
-        units.add(it["units"])
-    if len(units) > 1:
-        raise DataError(f"{spec}: mixes 8-bit images and HU images ({sorted(units)})",
-                        "use one kind of file per dataset (all PNG/JPEG, or all DICOM/NIfTI)")
-    labels = np.asarray([int(it["label"]) for it in items])
-    present = np.unique(labels)
-    if len(class_names) < 2 or len(present) < 2:
-        only = class_names[int(present[0])] if len(present) == 1 and int(present[0]) < len(class_names) else "?"
-        raise DataError(f"{spec}: only one class ({only}) present; need at least two classes",
-                        "add images of at least one more class")
-    return LoadedData(items, list(class_names), spec, info)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 from monai.data import MetaTensor
 
+from medgan.data.preprocessing.dictionary import preprocessing_transforms
 from medgan.data.types import LoadedData, PreparedData
+from medgan.data.windows import IntensityWindow
 from medgan.errors import ConfigError, DataError
-from medgan.transforms.dictionary import preprocessing_transforms
-from medgan.transforms.windows import IntensityWindow
 
 __all__ = ["prepare_tensors"]
 

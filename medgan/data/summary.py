@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from medgan.data.prepare import prepare_tensors
 from medgan.data.types import LoadedData
-from medgan.transforms.windows import IntensityWindow
+from medgan.data.windows import IntensityWindow
 from medgan.utils.atomic import atomic_path
 
 __all__ = ["summarize", "format_summary", "write_preview"]
@@ -76,7 +77,6 @@ def write_preview(data: LoadedData, path: str | Path, per_class: int = 8, window
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from medgan.data.prepare import prepare_tensors
 
     labels = data.labels
     picks = [np.flatnonzero(labels == c)[:per_class] for c in range(len(data.class_names))]

@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from medgan.data.loaders import finalize
 from medgan.data.readers import axial_display, crop_window, load_nifti_canonical, read_image
-from medgan.data.types import LoadedData
+from medgan.data.types import LoadedData, finalize
 from medgan.errors import ConfigError, DataError
 
 __all__ = ["load_csv_volumes", "load_npz", "load_datalist", "parse_slices"]

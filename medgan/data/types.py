@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
+
+from medgan.errors import DataError
+from medgan.utils.hashing import fingerprint_tensors
 
 ITEM_KEYS = ("image", "label", "patient", "source", "orig_size", "format", "mode", "units")
 UNITS = ("HU", "uint8")
@@ -73,7 +77,7 @@ class PreparedData:
         labels: int64 tensor (N,).
         patients: patient id per image (grouping key).
         class_names: ordered class names.
-        window: the :class:`~medgan.transforms.windows.IntensityWindow` that mapped native units to [-1, 1].
+        window: the :class:`~medgan.data.windows.IntensityWindow` that mapped native units to [-1, 1].
         meta: per-item metadata kept from the loader (source, orig_size, format, mode), one dict each.
     """
 
@@ -93,16 +97,41 @@ class PreparedData:
 
     def fingerprint(self) -> str:
         """Content fingerprint of images + labels (recorded by every model trained on them)."""
-        from medgan.utils.hashing import fingerprint_tensors
-
         return fingerprint_tensors([self.images, self.labels])
 
     def subset(self, indices) -> "PreparedData":
         """The images at ``indices`` (same classes and window)."""
-        import torch
-
         idx = torch.as_tensor(list(indices), dtype=torch.long)
         return PreparedData(
             self.images[idx], self.labels[idx], [self.patients[int(i)] for i in idx],
             list(self.class_names), self.window, [self.meta[int(i)] for i in idx] if self.meta else [],
         )
+
+
+def finalize(items: list[dict[str, Any]], class_names: list[str], spec: str, info: dict[str, Any]) -> LoadedData:
+    """Check the items (keys, finite pixels, 2-D, one units kind, >= 2 classes) and wrap them."""
+    if not items:
+        raise DataError(f"{spec}: no images found", "check the path and the file types")
+    units = set()
+    for it in items:
+        missing = [k for k in ITEM_KEYS if k not in it]
+        if missing:
+            raise DataError(f"{it.get('source', spec)}: item lacks keys {missing}", "report this as a medgan bug")
+        img = np.asarray(it["image"], dtype=np.float32)
+        if img.ndim != 2 or min(img.shape) < 1:
+            raise DataError(f"{it['source']}: image has shape {img.shape}, expected (H, W)", "use single 2-D slices")
+        if not np.isfinite(img).all():
+            raise DataError(f"{it['source']}: image contains NaN or infinite pixels",
+                            "fix or remove the file (NaN/inf cannot be windowed)")
+        it["image"] = img
+        units.add(it["units"])
+    if len(units) > 1:
+        raise DataError(f"{spec}: mixes 8-bit images and HU images ({sorted(units)})",
+                        "use one kind of file per dataset (all PNG/JPEG, or all DICOM/NIfTI)")
+    labels = np.asarray([int(it["label"]) for it in items])
+    present = np.unique(labels)
+    if len(class_names) < 2 or len(present) < 2:
+        only = class_names[int(present[0])] if len(present) == 1 and int(present[0]) < len(class_names) else "?"
+        raise DataError(f"{spec}: only one class ({only}) present; need at least two classes",
+                        "add images of at least one more class")
+    return LoadedData(items, list(class_names), spec, info)

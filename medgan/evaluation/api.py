@@ -28,6 +28,7 @@ from medgan.evaluation.diversity import mean_pairwise_ms_ssim
 from medgan.evaluation.features import FeatureExtractor, build_feature_extractor
 from medgan.evaluation.fidelity import fidelity_metrics
 from medgan.evaluation.memorization import memorization_report
+from medgan.evaluation.report import save_result, write_report
 from medgan.evaluation.two_sample import two_sample_test
 from medgan.evaluation.views import feature_correlations, knn_real_share
 
@@ -135,8 +136,6 @@ def evaluate_quality(
         "figures": {},
     }
     if out_dir is not None:
-        from medgan.evaluation.report import write_report
-
         draw_umap = (figures and not fast) if umap is None else bool(umap)
         write_report(result, Path(out_dir), real_train, real_holdout, syn, syn_y, feats[feature_kind],
                      figures=figures, umap=draw_umap, seed=seed)
@@ -145,8 +144,6 @@ def evaluate_quality(
     result["seconds"] = round(time.perf_counter() - t0, 2)
     result = _clean(result)
     if out_dir is not None:
-        from medgan.evaluation.report import save_result
-
         save_result(result, Path(out_dir))
     return result
 

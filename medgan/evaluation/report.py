@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from medgan.evaluation.views import plot_correlations, plot_umap, umap_embedding
 from medgan.utils import atomic_path, atomic_save_json, atomic_write_text
 
 __all__ = ["write_report", "save_result", "quality_summary_markdown", "quality_markdown"]
@@ -95,7 +96,6 @@ def write_report(result: dict[str, Any], out_dir: Path, real_train, real_holdout
     out_dir.mkdir(parents=True, exist_ok=True)
     if not figures:
         return
-    from medgan.evaluation.views import plot_correlations, plot_umap, umap_embedding
 
     names = result["class_names"]
     figs = result["figures"]

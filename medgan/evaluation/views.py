@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from medgan.utils import atomic_path
+
 __all__ = ["feature_correlations", "knn_real_share", "umap_embedding", "plot_correlations", "plot_umap"]
 
 
@@ -113,7 +115,6 @@ def plot_umap(emb: np.ndarray, n_real: int, labels: np.ndarray, class_names: lis
 def _save(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from medgan.utils import atomic_path
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=90, format="png")

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from medgan._version import __version__
+from medgan.synthesis.export import _spacing
 from medgan.synthesis.sampler import BUNDLE_META, BUNDLE_META_KEY, BUNDLE_WEIGHTS, GeneratorSampler, load_generator
 from medgan.utils import atomic_save_json, atomic_torch_save, atomic_write_text, sha256_file
 
@@ -38,7 +40,6 @@ def _versions() -> dict[str, str]:
     import nibabel
     import safetensors
 
-    from medgan import __version__
 
     return {"medgan": __version__, "nibabel": nibabel.__version__, "safetensors": safetensors.__version__,
             "monai": monai.__version__, "torch": torch.__version__.split("+")[0], "numpy": np.__version__}
@@ -152,7 +153,6 @@ def export_bundle(checkpoint: str | os.PathLike | GeneratorSampler, out_dir: str
     gen_meta["source_weights_sha256"] = sampler.meta.get("weights_sha256")
     meta = _metadata(sampler, gen_meta)
     atomic_save_json(root / "configs" / "inference.json", _inference_config(root, sampler, gen_meta))
-    from medgan.synthesis.export import _spacing
 
     spacing, source = _spacing(sampler.meta)
     atomic_write_text(root / "docs" / "README.md", README.format(

@@ -19,34 +19,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from medgan.data.windows import IntensityWindow
 from medgan.errors import CheckpointError, ConfigError, MedganError
-from medgan.transforms.windows import IntensityWindow
+from medgan.models import build_generator
+from medgan.training.export import read_generator_export
+from medgan.utils import sha256_file
+from medgan.utils.device import resolve_device
+from medgan.utils.seeding import derive_seed
 
-__all__ = ["GeneratorSampler", "load_generator", "derive_seed", "resolve_device"]
+__all__ = ["GeneratorSampler", "load_generator"]
 
 BUNDLE_META = Path("configs") / "metadata.json"
 BUNDLE_WEIGHTS = Path("models") / "model.pt"
 #: key of configs/metadata.json that holds the generator export metadata inside a bundle.
 BUNDLE_META_KEY = "medgan_generator"
-
-
-def derive_seed(*parts: int) -> int:
-    """A well-mixed 63-bit seed from integers (e.g. ``(seed, class, index)``), via numpy's SeedSequence."""
-    words = np.random.SeedSequence([int(p) & 0xFFFFFFFF for p in parts]).generate_state(2, dtype=np.uint32)
-    return int((int(words[0]) << 31) ^ int(words[1])) & ((1 << 63) - 1)
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> CUDA if available else CPU; anything else is passed to :class:`torch.device`."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ConfigError(f"unknown device {device!r} ({exc})", "use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} requested but CUDA is not available", "use --device cpu or auto")
-    return dev
 
 
 class GeneratorSampler:
@@ -160,9 +146,6 @@ def _check_built(generator: nn.Module, meta: dict[str, Any], source: Path) -> No
 
 
 def _read_bundle(root: Path) -> tuple[nn.Module, dict[str, Any]]:
-    from medgan.models import build_generator
-    from medgan.utils import sha256_file
-
     meta_path, weights = root / BUNDLE_META, root / BUNDLE_WEIGHTS
     for f in (meta_path, weights):
         if not f.is_file():
@@ -203,8 +186,6 @@ def load_generator(path: str | os.PathLike, device: str | torch.device = "cpu") 
     Raises:
         CheckpointError: a missing or wrong file, tampered weights, or metadata that does not match the weights.
     """
-    from medgan.training.export import read_generator_export
-
     p = Path(path)
     if not p.exists():
         raise CheckpointError(f"generator path {p} does not exist",

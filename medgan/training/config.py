@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from medgan.errors import ConfigError
-from medgan.utils.config import reject_unknown_keys
 from medgan.models.diffaugment import parse_policy
 from medgan.models.losses import check_loss
 from medgan.models.registry import MODELS
+from medgan.training.precision import bf16_is_fast
+from medgan.utils.config import reject_unknown_keys
+from medgan.utils.device import resolve_device
 
 #: Recipe defaults per model. dcgan: Radford/Frid-Adar (BN + LeakyReLU D, non-saturating loss,
 #: Adam 2e-4 beta1 0.5, z=100); cgan: hinge + spectral norm + projection D + TTUR 1e-4/4e-4 + Adam(0, 0.999).
@@ -170,8 +172,5 @@ def _resolve_amp(amp: bool | str, device: str) -> bool:
     if isinstance(amp, bool):
         return amp
     if isinstance(amp, str) and amp.strip().lower() == "auto":
-        from medgan.training.distributed import resolve_device
-        from medgan.training.precision import bf16_is_fast
-
         return bf16_is_fast(resolve_device(str(device)).type)
     raise ConfigError(f"invalid training option amp={amp!r}", 'use true, false or "auto"')

@@ -34,19 +34,6 @@ class DistInfo:
         return self.world_size > 1
 
 
-def resolve_device(preference: str, local_rank: int = 0) -> torch.device:
-    """"auto" -> cuda:<local_rank> when CUDA is available, else cpu; otherwise the named device."""
-    if preference == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    try:
-        device = torch.device(preference)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {preference!r}", "use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {preference!r} requested but CUDA is not available", "use --device auto or cpu")
-    return device
-
-
 def init_distributed(device: torch.device) -> DistInfo:
     """Join the torchrun process group when ``WORLD_SIZE`` > 1 (no-op otherwise)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))

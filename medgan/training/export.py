@@ -19,7 +19,9 @@ from typing import Any
 
 from torch import nn
 
+from medgan._version import __version__
 from medgan.errors import CheckpointError, MedganError
+from medgan.models import build_generator
 from medgan.utils import atomic_path, atomic_save_json, sha256_file
 
 FORMAT = "medgan-generator"
@@ -44,7 +46,6 @@ def write_generator_export(out_dir: str | os.PathLike, generator: nn.Module, met
     """
     from safetensors.torch import save_file
 
-    from medgan import __version__
 
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
@@ -98,7 +99,6 @@ def read_generator_export(path: str | os.PathLike) -> tuple[nn.Module, dict[str,
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from medgan.models import build_generator
 
     meta_path, weights_path = _resolve(path)
     try:

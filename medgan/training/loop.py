@@ -8,15 +8,18 @@ from typing import Any
 
 import torch
 
-from medgan import __version__
+from medgan._version import __version__
+from medgan.data.splits import grouped_split
 from medgan.errors import ConfigError, DataError, TrainingDivergedError
 from medgan.training.checkpoint import check_resumable, load_checkpoint, save_checkpoint
 from medgan.training.config import TrainConfig
-from medgan.training.distributed import barrier, init_distributed, resolve_device
+from medgan.training.distributed import barrier, init_distributed
 from medgan.training.export import write_generator_export
 from medgan.training.logs import CsvLog, save_grid
-from medgan.training.trainer import Trainer, derive_seed
+from medgan.training.trainer import Trainer
 from medgan.utils import atomic_save_json
+from medgan.utils.device import resolve_device
+from medgan.utils.seeding import derive_training_seed
 
 SAMPLES_PER_CLASS = 8
 COLLAPSE_LOSS = 1e-4
@@ -40,7 +43,6 @@ def split_holdout(config: TrainConfig, data: Any) -> tuple[Any, list[str], list[
     """Patient-grouped holdout (kept out of training): (train data, train patients, holdout patients)."""
     if config.holdout_fraction <= 0:
         return data, sorted(set(map(str, data.patients))), []
-    from medgan.data.splits import grouped_split
 
     train_idx, hold_idx = grouped_split(torch.as_tensor(data.labels).numpy(), list(map(str, data.patients)),
                                         config.holdout_fraction, config.seed, class_names=data.class_names)
@@ -50,7 +52,7 @@ def split_holdout(config: TrainConfig, data: Any) -> tuple[Any, list[str], list[
 
 def fixed_noise(config: TrainConfig, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The same z for every sample grid: SAMPLES_PER_CLASS per class, laid out class by class."""
-    g = torch.Generator().manual_seed(derive_seed(config.seed, 99))
+    g = torch.Generator().manual_seed(derive_training_seed(config.seed, 99))
     z = torch.randn(num_classes * SAMPLES_PER_CLASS, config.latent_dim, generator=g)
     y = torch.arange(num_classes).repeat_interleave(SAMPLES_PER_CLASS)
     return z, y

@@ -20,11 +20,7 @@ from medgan.models import build_discriminator, build_generator, dcgan_init_, los
 from medgan.models.diffaugment import DiffAugment
 from medgan.training.config import TrainConfig
 from medgan.training.distributed import DistInfo, allreduce_gradients
-
-
-def derive_seed(*keys: int) -> int:
-    """A 63-bit seed derived from integers (seed, rank, purpose ...)."""
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, dtype=np.uint64)[0] >> np.uint64(1))
+from medgan.utils.seeding import derive_training_seed
 
 
 def _has_batchnorm(module: nn.Module) -> bool:
@@ -50,9 +46,9 @@ class Trainer:
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         seed = config.seed
         self.G = dcgan_init_(build_generator(config.model, **config.generator_arch(num_classes)),
-                             torch.Generator().manual_seed(derive_seed(seed, 1)))
+                             torch.Generator().manual_seed(derive_training_seed(seed, 1)))
         self.D = dcgan_init_(build_discriminator(config.model, **config.discriminator_arch(num_classes)),
-                             torch.Generator().manual_seed(derive_seed(seed, 2)))
+                             torch.Generator().manual_seed(derive_training_seed(seed, 2)))
         self.G.to(self.device, memory_format=self.memory_format)
         self.D.to(self.device, memory_format=self.memory_format)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if config.ema_decay > 0 else None
@@ -76,9 +72,9 @@ class Trainer:
     def reseed(self, rank: int, step: int) -> None:
         """(Re)create the batch, noise and augmentation streams for ``rank`` starting at ``step``."""
         s = self.config.seed
-        self.gen_data = torch.Generator().manual_seed(derive_seed(s, 10, rank, step))
-        self.gen_noise = torch.Generator().manual_seed(derive_seed(s, 11, rank, step))
-        self.gen_aug = torch.Generator(device=self.device).manual_seed(derive_seed(s, 12, rank, step))
+        self.gen_data = torch.Generator().manual_seed(derive_training_seed(s, 10, rank, step))
+        self.gen_noise = torch.Generator().manual_seed(derive_training_seed(s, 11, rank, step))
+        self.gen_aug = torch.Generator(device=self.device).manual_seed(derive_training_seed(s, 12, rank, step))
 
     def rng_state(self) -> dict[str, torch.Tensor]:
         return {"data": self.gen_data.get_state(), "noise": self.gen_noise.get_state(), "aug": self.gen_aug.get_state()}

@@ -1,22 +1,29 @@
-"""MONAI transforms: CT windowing/preprocessing and the synthetic-sample injection transform."""
-from medgan.transforms.array import CTWindow, ResizeToSquare
-from medgan.transforms.dictionary import (
+"""medgan.transforms: the MONAI face -- synthetic samples as a transform, a dataset and a real+synthetic mix.
+
+The CT preprocessing transforms (``CTWindowd``, ``ResizeToSquared``) live in
+:mod:`medgan.data.preprocessing` and are re-exported here so a MONAI pipeline imports every medgan
+transform from one place.
+"""
+from medgan.data.preprocessing import (
+    CTWindow,
     CTWindowd,
     CTWindowD,
     CTWindowDict,
+    ResizeToSquare,
     ResizeToSquared,
     ResizeToSquareD,
     ResizeToSquareDict,
     file_preprocessing_transforms,
     preprocessing_transforms,
 )
+from medgan.data.windows import WINDOW_PRESETS, IntensityWindow
+from medgan.transforms.dataset import SyntheticDataset, class_counts_of, mix_real_and_synthetic
 from medgan.transforms.synthetic import (
     SyntheticSample,
     SyntheticSampled,
     SyntheticSampleD,
     SyntheticSampleDict,
 )
-from medgan.transforms.windows import WINDOW_PRESETS, IntensityWindow
 
 __all__ = [
     "WINDOW_PRESETS",
@@ -35,4 +42,7 @@ __all__ = [
     "SyntheticSampled",
     "SyntheticSampleD",
     "SyntheticSampleDict",
+    "SyntheticDataset",
+    "mix_real_and_synthetic",
+    "class_counts_of",
 ]

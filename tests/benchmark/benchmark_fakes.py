@@ -9,7 +9,7 @@ import torch
 from medgan.benchmark.classifier import ClassifierConfig
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.data.types import PreparedData
-from medgan.transforms.windows import IntensityWindow
+from medgan.data.windows import IntensityWindow
 
 
 def small_config(**kw) -> BenchmarkConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from medgan.data.types import PreparedData
-from medgan.transforms.windows import IntensityWindow
+from medgan.data.windows import IntensityWindow
 
 CLASSES = ["bright", "ring"]
 

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-import medgan.synthesis
+import medgan.cli.evaluate
 from medgan.cli import main
 from medgan.cli.evaluate import split_real
 from medgan.errors import ConfigError, DataError
@@ -43,7 +43,7 @@ class FakeSampler:
 
     def __init__(self, meta, class_names=("bright", "ring")):
         self.class_names, self.image_size, self.meta = list(class_names), 32, meta
-        from medgan.transforms.windows import IntensityWindow
+        from medgan.data.windows import IntensityWindow
 
         self.window = IntensityWindow("uint8", 127.5, 255.0, "uint8")
 
@@ -59,10 +59,10 @@ def fake_world(monkeypatch):
     holdout = [p for i, p in enumerate(data.patients) if i % 4 == 0]
     train = [p for p in data.patients if p not in holdout]
     state = {"meta": {"holdout_patients": holdout, "train_patients": train}, "names": ("bright", "ring")}
-    monkeypatch.setattr(medgan.synthesis, "load_generator",
+    monkeypatch.setattr(medgan.cli.evaluate, "load_generator",
                         lambda path: FakeSampler(state["meta"], state["names"]), raising=False)
-    monkeypatch.setattr("medgan.data.load_data", lambda spec, **kw: "loaded")
-    monkeypatch.setattr("medgan.data.prepare_tensors", lambda loaded, image_size, window: data)
+    monkeypatch.setattr("medgan.cli.evaluate.load_data", lambda spec, **kw: "loaded")
+    monkeypatch.setattr("medgan.cli.evaluate.prepare_tensors", lambda loaded, image_size, window: data)
     return state
 
 
@@ -102,7 +102,7 @@ def test_split_real_uses_unseen_patients_when_only_train_patients_are_recorded()
 
     from medgan.cli.evaluate import split_real
     from medgan.data.types import PreparedData
-    from medgan.transforms.windows import IntensityWindow
+    from medgan.data.windows import IntensityWindow
 
     patients = [f"p{i // 2}" for i in range(12)]
     data = PreparedData(torch.zeros(12, 1, 8, 8), torch.tensor([i % 2 for i in range(12)]), patients,

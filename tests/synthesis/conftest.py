@@ -15,7 +15,7 @@ def export_dir(tmp_path_factory) -> Path:
     """A run directory holding generator.safetensors + generator.json of a tiny per-class DCGAN."""
     from medgan.models import build_generator
     from medgan.training import write_generator_export
-    from medgan.transforms.windows import IntensityWindow
+    from medgan.data.windows import IntensityWindow
 
     gen = build_generator("dcgan", **ARCH)
     rng = torch.Generator().manual_seed(0)

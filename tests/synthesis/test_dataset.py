@@ -7,7 +7,7 @@ from monai.data import DataLoader, MetaTensor
 from monai.transforms import RandFlipd
 
 from medgan.errors import ConfigError, DataError
-from medgan.synthesis import SyntheticDataset, mix_real_and_synthetic
+from medgan.transforms import SyntheticDataset, mix_real_and_synthetic
 
 
 def test_counts_items_and_determinism(sampler):

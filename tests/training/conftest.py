@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from medgan.data.types import PreparedData
-from medgan.transforms.windows import IntensityWindow
+from medgan.data.windows import IntensityWindow
 
 
 def make_data(n_per_class: int = 8, size: int = 16, classes=("a", "b"), seed: int = 0) -> PreparedData:

@@ -7,7 +7,7 @@ import torch
 from medgan.errors import CheckpointError
 from medgan.models import build_generator
 from medgan.training.export import read_generator_export, write_generator_export
-from medgan.transforms.windows import IntensityWindow
+from medgan.data.windows import IntensityWindow
 
 ARCH = {"num_classes": 2, "image_size": 32, "latent_dim": 8, "ngf": 4}
 

@@ -17,7 +17,7 @@ from monai.transforms import apply_transform
 from torch.utils.data import ConcatDataset
 
 from medgan.errors import ConfigError, DataError
-from medgan.synthesis.sampler import derive_seed
+from medgan.utils.seeding import derive_seed
 
 __all__ = ["SyntheticDataset", "mix_real_and_synthetic", "class_counts_of"]
 

@@ -14,8 +14,8 @@ from monai.config import NdarrayOrTensor
 from monai.transforms import Transform
 from monai.utils import convert_to_tensor
 
+from medgan.data.windows import IntensityWindow
 from medgan.errors import ConfigError
-from medgan.transforms.windows import IntensityWindow
 
 __all__ = ["CTWindow", "ResizeToSquare", "resolve_window", "square_geometry"]
 

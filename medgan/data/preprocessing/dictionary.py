@@ -13,8 +13,8 @@ import torch
 from monai.config import KeysCollection
 from monai.transforms import Compose, EnsureChannelFirstd, EnsureTyped, LoadImaged, MapTransform
 
-from medgan.transforms.array import CTWindow, ResizeToSquare
-from medgan.transforms.windows import IntensityWindow
+from medgan.data.preprocessing.array import CTWindow, ResizeToSquare
+from medgan.data.windows import IntensityWindow
 
 __all__ = [
     "CTWindowd", "CTWindowD", "CTWindowDict",
@@ -24,7 +24,7 @@ __all__ = [
 
 
 class CTWindowd(MapTransform):
-    """Dictionary wrapper of :class:`~medgan.transforms.array.CTWindow`.
+    """Dictionary wrapper of :class:`~medgan.data.preprocessing.array.CTWindow`.
 
     Args:
         keys: keys of the images to window.
@@ -62,7 +62,7 @@ class CTWindowd(MapTransform):
 
 
 class ResizeToSquared(MapTransform):
-    """Dictionary wrapper of :class:`~medgan.transforms.array.ResizeToSquare`.
+    """Dictionary wrapper of :class:`~medgan.data.preprocessing.array.ResizeToSquare`.
 
     Args:
         keys: keys of the ``(C, H, W)`` images to resize.
