@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import torch
 
 from medgan.data.types import PreparedData
 from medgan.errors import ConfigError, DataError
+from medgan.evaluation.class_signal import class_signal
 from medgan.evaluation.diversity import mean_pairwise_ms_ssim
 from medgan.evaluation.features import FeatureExtractor, build_feature_extractor
 from medgan.evaluation.fidelity import fidelity_metrics
@@ -35,8 +37,8 @@ from medgan.evaluation.views import feature_correlations, knn_real_share
 __all__ = ["evaluate_quality"]
 
 #: Headline keys per group (what the Markdown tables and the benchmark summary show).
-_FAST = {"epochs": 2, "pairs": 40, "splits": 3}
-_FULL = {"epochs": 8, "pairs": 150, "splits": 5}
+_FAST = {"epochs": 2, "pairs": 40, "splits": 3, "signal_steps": 80}
+_FULL = {"epochs": 8, "pairs": 150, "splits": 5, "signal_steps": 300}
 
 
 def evaluate_quality(
@@ -71,55 +73,22 @@ def evaluate_quality(
     syn, syn_y = _check_inputs(real_train, real_holdout, synthetic_images, synthetic_labels)
     names = list(real_train.class_names)
     other_kind = "random" if feature_kind == "trained" else "trained"
-    extractors: dict[str, FeatureExtractor] = {}
-    for kind in (feature_kind, other_kind):
-        extractors[kind] = build_feature_extractor(kind, real_train.images, real_train.labels, len(names),
-                                                   seed=seed, epochs=cfg["epochs"])
+    extractors = {kind: build_feature_extractor(kind, real_train.images, real_train.labels, len(names), seed=seed,
+                                                epochs=cfg["epochs"]) for kind in (feature_kind, other_kind)}
     feats = {kind: {"train": ex(real_train.images), "holdout": ex(real_holdout.images), "synthetic": ex(syn)}
              for kind, ex in extractors.items()}
+    inputs = _GroupInputs(real_train, real_holdout, syn, syn_y, feats[feature_kind], feats[other_kind],
+                          extractors["trained"], cfg, k, other_kind)
     tr_y, ho_y = real_train.labels.long(), real_holdout.labels.long()
-    ho_p = [str(p) for p in real_holdout.patients]
-    trained = extractors.get("trained")
-
-    def group(mask_tr, mask_ho, mask_syn, sub_seed: int) -> dict[str, Any]:
-        f, fo = feats[feature_kind], feats[other_kind]
-        res: dict[str, Any] = {"n_train": int(mask_tr.sum()), "n_holdout": int(mask_ho.sum()),
-                               "n_synthetic": int(mask_syn.sum())}
-        res["fidelity"] = fidelity_metrics(f["holdout"][mask_ho], f["synthetic"][mask_syn], k)
-        res["baseline_real"] = fidelity_metrics(f["holdout"][mask_ho], f["train"][mask_tr], k)
-        res["fidelity_cross_check"] = {"features": other_kind,
-                                       **fidelity_metrics(fo["holdout"][mask_ho], fo["synthetic"][mask_syn], k)}
-        res["diversity"] = {
-            "ms_ssim_synthetic": mean_pairwise_ms_ssim(syn[mask_syn], cfg["pairs"], sub_seed),
-            "ms_ssim_real": mean_pairwise_ms_ssim(torch.cat([real_train.images[mask_tr], real_holdout.images[mask_ho]]),
-                                                  cfg["pairs"], sub_seed),
-        }
-        mem = memorization_report(syn[mask_syn], real_train.images[mask_tr], real_holdout.images[mask_ho])
-        res["memorization"] = {key: v for key, v in mem.items() if key not in ("synthetic_distances", "holdout_distances")}
-        res["two_sample"] = two_sample_test(f["holdout"][mask_ho], f["synthetic"][mask_syn], cfg["splits"], sub_seed,
-                                            real_groups=[ho_p[i] for i in np.flatnonzero(mask_ho.numpy())])
-        res["knn_real_share"] = knn_real_share(f["holdout"][mask_ho], f["synthetic"][mask_syn], k=10)
-        corr = feature_correlations(f["holdout"][mask_ho], f["synthetic"][mask_syn])
-        res["correlation_mean_abs_difference"] = corr["mean_abs_difference"]
-        if trained is not None:  # does a classifier trained on real data agree with the synthetic labels?
-            res["label_agreement"] = _accuracy(trained, syn[mask_syn], syn_y[mask_syn])
-            res["label_agreement_real_holdout"] = _accuracy(trained, real_holdout.images[mask_ho], ho_y[mask_ho])
-        res["_mem_raw"] = mem
-        res["_corr"] = corr
-        return res
-
-    overall = group(torch.ones(len(tr_y), dtype=torch.bool), torch.ones(len(ho_y), dtype=torch.bool),
-                    torch.ones(len(syn_y), dtype=torch.bool), seed)
-    per_class = {name: group(tr_y == c, ho_y == c, syn_y == c, seed + 1 + c) for c, name in enumerate(names)}
-
-    notes = list(notes or [])
-    acc = overall.get("label_agreement_real_holdout")
-    if acc is not None and len(ho_y) > 0:
-        chance = float(torch.bincount(ho_y, minlength=len(names)).max()) / len(ho_y)
-        overall["feature_classifier_chance"] = chance
-        if acc <= chance + 2 * math.sqrt(chance * (1 - chance) / len(ho_y)):
-            notes.append(f"the trained feature extractor classifies held-out real images at {acc:.2f} (chance {chance:.2f}): "
-                         "its features are not class-informative here, so trust the random-feature cross-check as much")
+    overall = inputs.group(torch.ones(len(tr_y), dtype=torch.bool), torch.ones(len(ho_y), dtype=torch.bool),
+                           torch.ones(len(syn_y), dtype=torch.bool), seed)
+    per_class = {name: inputs.group(tr_y == c, ho_y == c, syn_y == c, seed + 1 + c) for c, name in enumerate(names)}
+    signal = class_signal(real_train.images, tr_y, real_holdout.images, ho_y, syn, syn_y, names, seed=seed,
+                          epochs=cfg["epochs"], min_steps=cfg["signal_steps"])
+    overall.update(signal["overall"])
+    for name, g in per_class.items():
+        g.update(signal["per_class"][name])
+    notes = list(notes or []) + _chance_note(overall, ho_y, len(names))
     result: dict[str, Any] = {
         "version": 1,
         "seed": int(seed),
@@ -128,6 +97,7 @@ def evaluate_quality(
         "image_size": int(real_train.image_size),
         "reference": "real_holdout",
         "feature_extractor": {"primary": extractors[feature_kind].describe(), "cross_check": extractors[other_kind].describe()},
+        "class_signal_recipe": signal["recipe"],
         "sizes": {"train": len(tr_y), "holdout": len(ho_y), "synthetic": len(syn_y)},
         "notes": notes,
         "context": dict(context or {}),
@@ -146,6 +116,60 @@ def evaluate_quality(
     if out_dir is not None:
         save_result(result, Path(out_dir))
     return result
+
+
+@dataclass
+class _GroupInputs:
+    """What every group (one class, or all) is scored from."""
+
+    real_train: PreparedData
+    real_holdout: PreparedData
+    syn: torch.Tensor
+    syn_y: torch.Tensor
+    feats: dict[str, torch.Tensor]
+    other_feats: dict[str, torch.Tensor]
+    trained: FeatureExtractor
+    cfg: dict[str, int]
+    k: int
+    other_kind: str
+
+    def group(self, mask_tr: torch.Tensor, mask_ho: torch.Tensor, mask_syn: torch.Tensor, sub_seed: int) -> dict[str, Any]:
+        """Fidelity, diversity, memorization, two-sample test, views and label agreement of one group."""
+        f, fo, k, cfg = self.feats, self.other_feats, self.k, self.cfg
+        tr_img, ho_img, syn = self.real_train.images[mask_tr], self.real_holdout.images[mask_ho], self.syn[mask_syn]
+        ho_p = [str(p) for p in self.real_holdout.patients]
+        res: dict[str, Any] = {"n_train": int(mask_tr.sum()), "n_holdout": int(mask_ho.sum()),
+                               "n_synthetic": int(mask_syn.sum())}
+        res["fidelity"] = fidelity_metrics(f["holdout"][mask_ho], f["synthetic"][mask_syn], k)
+        res["baseline_real"] = fidelity_metrics(f["holdout"][mask_ho], f["train"][mask_tr], k)
+        res["fidelity_cross_check"] = {"features": self.other_kind,
+                                       **fidelity_metrics(fo["holdout"][mask_ho], fo["synthetic"][mask_syn], k)}
+        res["diversity"] = {"ms_ssim_synthetic": mean_pairwise_ms_ssim(syn, cfg["pairs"], sub_seed),
+                            "ms_ssim_real": mean_pairwise_ms_ssim(torch.cat([tr_img, ho_img]), cfg["pairs"], sub_seed)}
+        mem = memorization_report(syn, tr_img, ho_img)
+        res["memorization"] = {key: v for key, v in mem.items() if key not in ("synthetic_distances", "holdout_distances")}
+        res["two_sample"] = two_sample_test(f["holdout"][mask_ho], f["synthetic"][mask_syn], cfg["splits"], sub_seed,
+                                            real_groups=[ho_p[i] for i in np.flatnonzero(mask_ho.numpy())])
+        res["knn_real_share"] = knn_real_share(f["holdout"][mask_ho], f["synthetic"][mask_syn], k=10)
+        corr = feature_correlations(f["holdout"][mask_ho], f["synthetic"][mask_syn])
+        res["correlation_mean_abs_difference"] = corr["mean_abs_difference"]
+        res["label_agreement"] = _accuracy(self.trained, syn, self.syn_y[mask_syn])
+        res["label_agreement_real_holdout"] = _accuracy(self.trained, ho_img, self.real_holdout.labels.long()[mask_ho])
+        res["_mem_raw"], res["_corr"] = mem, corr
+        return res
+
+
+def _chance_note(overall: dict[str, Any], ho_y: torch.Tensor, n_classes: int) -> list[str]:
+    """A note when the trained extractor classifies held-out real images no better than chance."""
+    acc = overall.get("label_agreement_real_holdout")
+    if acc is None or len(ho_y) == 0:
+        return []
+    chance = float(torch.bincount(ho_y, minlength=n_classes).max()) / len(ho_y)
+    overall["feature_classifier_chance"] = chance
+    if acc <= chance + 2 * math.sqrt(chance * (1 - chance) / len(ho_y)):
+        return [f"the trained feature extractor classifies held-out real images at {acc:.2f} (chance {chance:.2f}): "
+                "its features are not class-informative here, so trust the random-feature cross-check as much"]
+    return []
 
 
 def _check_inputs(real_train: PreparedData, real_holdout: PreparedData, images: torch.Tensor,

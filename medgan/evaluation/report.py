@@ -18,14 +18,15 @@ def _f(v: Any, digits: int = 2) -> str:
 
 
 def _pct(v: Any) -> str:
-    return "n/a" if v is None else f"{100 * v:.0f} %"
+    return "n/a" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{100 * v:.0f} %"
 
 
 def quality_summary_markdown(result: dict[str, Any]) -> str:
     """A compact Markdown table (one row per class + overall) of the headline quality numbers."""
     head = ("| group | FD (real-real) | precision | recall | density | coverage | MS-SSIM syn / real | "
-            "near-copies (ideal ~5 %) | real-vs-syn acc. (ideal 50 %) | real share of 10-NN (expected) |")
-    lines = [head, "|" + "|".join(["---"] * 10) + "|"]
+            "near-copies (ideal ~5 %) | real-vs-syn acc. (ideal 50 %) | real share of 10-NN (expected) | "
+            "TSTR AUC / real AUC (ratio) | class leak (real misclass) |")
+    lines = [head, "|" + "|".join(["---"] * 12) + "|"]
     groups = [*result["per_class"].items(), ("overall", result["overall"])]
     for name, g in groups:
         fid, base, div, mem = g["fidelity"], g["baseline_real"], g["diversity"], g["memorization"]
@@ -34,7 +35,9 @@ def quality_summary_markdown(result: dict[str, Any]) -> str:
             f"| {name} | {_f(fid['frechet_distance'])} ({_f(base['frechet_distance'])}) | {_f(fid['precision'])} | "
             f"{_f(fid['recall'])} | {_f(fid['density'])} | {_f(fid['coverage'])} | "
             f"{_f(div['ms_ssim_synthetic'])} / {_f(div['ms_ssim_real'])} | {_pct(mem['flagged_fraction'])} | "
-            f"{_pct(ts['accuracy'])} | {_pct(knn['share'])} ({_pct(knn['expected'])}) |"
+            f"{_pct(ts['accuracy'])} | {_pct(knn['share'])} ({_pct(knn['expected'])}) | "
+            f"{_f(g.get('tstr_auc'))} / {_f(g.get('real_auc'))} ({_f(g.get('tstr_ratio'))}) | "
+            f"{_pct(g.get('class_leak'))} ({_pct(g.get('real_misclass'))}) |"
         )
     fe = result["feature_extractor"]["primary"]
     lines.append("")
