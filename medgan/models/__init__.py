@@ -5,7 +5,7 @@ Every discriminator: ``forward(x, y) -> (N,)`` logits.
 """
 from medgan.models.conditional import ConditionalGenerator, ProjectionDiscriminator
 from medgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, PerClassDiscriminator, PerClassGenerator
-from medgan.models.layers import ConditionalBatchNorm2d, dcgan_init_
+from medgan.models.layers import ConditionalBatchNorm2d, dcgan_init_, set_condition_strength
 from medgan.models.registry import MODELS, build_discriminator, build_generator
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "ConditionalGenerator",
     "ProjectionDiscriminator",
     "ConditionalBatchNorm2d",
+    "set_condition_strength",
 ]

@@ -67,9 +67,15 @@ class ProjectionDiscriminator(nn.Module):
         self.embed = maybe_sn(nn.Embedding(num_classes, ch), spectral_norm)
         self.classifier = maybe_sn(nn.Linear(ch, num_classes), spectral_norm) if ac_head else None
 
+    #: weight of the class projection term (1 = the projection D; 0 = an unconditional D); see
+    #: :func:`medgan.models.layers.set_condition_strength`.
+    condition_strength: float = 1.0
+
     def forward(self, x: torch.Tensor, y: torch.Tensor, return_class_logits: bool = False):
         h = self.trunk(x).sum(dim=(2, 3))  # (N, C)
-        logits = self.linear(h).squeeze(1) + (self.embed(y) * h).sum(1)
+        projection = (self.embed(y) * h).sum(1)
+        lam = float(self.condition_strength)
+        logits = self.linear(h).squeeze(1) + (projection if lam == 1.0 else lam * projection)
         if return_class_logits:
             if self.classifier is None:
                 raise ValueError("this discriminator has no AC head (ac_head=False)")

@@ -52,9 +52,25 @@ class ConditionalBatchNorm2d(nn.Module):
         nn.init.ones_(self.gain.weight)
         nn.init.zeros_(self.bias.weight)
 
+    #: 1 = fully class-conditional (the default); 0 = every class uses the class-mean scale and shift (an
+    #: unconditional layer). Transitional training (Shahbazi et al. ICLR 2022) ramps it from 0 to 1.
+    condition_strength: float = 1.0
+
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         out = self.bn(x)
-        return out * self.gain(y)[:, :, None, None] + self.bias(y)[:, :, None, None]
+        gain, bias = self.gain(y), self.bias(y)
+        lam = float(self.condition_strength)
+        if lam < 1.0:
+            g_mean, b_mean = self.gain.weight.mean(0), self.bias.weight.mean(0)
+            gain, bias = g_mean + lam * (gain - g_mean), b_mean + lam * (bias - b_mean)
+        return out * gain[:, :, None, None] + bias[:, :, None, None]
+
+
+def set_condition_strength(module: nn.Module, strength: float) -> None:
+    """Set how much class labels steer every conditional layer of ``module`` (0 = none, 1 = fully)."""
+    for m in module.modules():
+        if hasattr(type(m), "condition_strength"):
+            m.condition_strength = float(strength)
 
 
 def _raw_weight(m: nn.Module) -> torch.Tensor:

@@ -73,3 +73,14 @@ def gradient_penalty(d_fn: Callable[[torch.Tensor], torch.Tensor], real: torch.T
     x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     (grad,) = torch.autograd.grad(d_fn(x_hat).sum(), x_hat, create_graph=True)
     return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def lecam(real_logits: torch.Tensor, fake_logits: torch.Tensor, ema_real: float, ema_fake: float) -> torch.Tensor:
+    """LeCam regularizer (Tseng et al. CVPR 2021), in the reference implementation's one-sided form.
+
+    ``mean(relu(D(x) - ema_fake)^2) + mean(relu(ema_real - D(G(z)))^2)``: keeps D's real and fake
+    predictions from drifting apart beyond the moving averages of each other, which on limited data
+    bounds D's overconfidence (the cause of its overfitting).
+    """
+    return F.relu(real_logits - ema_fake).pow(2).mean() + F.relu(ema_real - fake_logits).pow(2).mean()
+

@@ -53,6 +53,11 @@ class TrainConfig:
         ac_weight: > 0 adds an auxiliary classifier head to the cgan D (AC-GAN loss weight).
         mode_seeking: weight of the mode-seeking term (Mao et al. 2019, MSGAN) in G's loss: for pairs of
             fakes of the same class, ``1 / (mean|G(z1)-G(z2)| / mean|z1-z2| + eps)``; 0 = off.
+        lecam_weight: weight of the LeCam regularizer on D (Tseng et al. 2021; 0 = off; 0.3 in the paper's
+            BigGAN + DiffAugment runs). lecam_decay: decay of its moving averages of D's outputs.
+        transition: ``(start, end)`` fractions of ``steps`` over which class conditioning is phased in
+            (Shahbazi et al. ICLR 2022, "collapse by conditioning"): unconditional before ``start``,
+            fully conditional from ``end`` on; None = conditional from the first step. cgan only.
         ema_decay: decay of the EMA of G's weights (used for samples and export); 0 = no EMA.
         balanced: draw class-balanced batches (each class equally often).
         mbstd: minibatch-standard-deviation feature in D (counters mode collapse on small data).
@@ -87,6 +92,9 @@ class TrainConfig:
     d_steps: int = 1
     ac_weight: float = 0.0
     mode_seeking: float | None = None
+    lecam_weight: float = 0.0
+    lecam_decay: float = 0.99
+    transition: tuple[float, float] | None = None
     ema_decay: float = 0.999
     balanced: bool = True
     mbstd: bool | None = None
@@ -126,14 +134,37 @@ class TrainConfig:
             (min(self.sample_every, self.checkpoint_every, self.log_every, self.collapse_patience) >= 0,
              "sample_every/checkpoint_every/log_every/collapse_patience", "use >= 0"),
         ]
+        checks += self._regularizer_checks()
         for ok, name, hint in checks:
             if not ok:
                 raise ConfigError(f"invalid training option {name} in {self.to_dict()}", hint)
+
+    def _regularizer_checks(self) -> list[tuple[bool, str, str]]:
+        if self.transition is not None:
+            self.transition = (float(self.transition[0]), float(self.transition[1]))
+        start, end = self.transition or (0.0, 0.0)
+        return [
+            (self.lecam_weight >= 0, "lecam_weight", "use 0 (off) or e.g. 0.3"),
+            (0.0 <= self.lecam_decay < 1.0, "lecam_decay", "use e.g. 0.99"),
+            (self.transition is None or 0.0 <= start <= end <= 1.0, "transition",
+             "use [start, end] fractions of the steps with 0 <= start <= end <= 1, e.g. [0.1, 0.5]"),
+            (self.transition is None or self.model == "cgan", "transition", "transitional conditioning needs --model cgan"),
+        ]
+
+    def condition_strength(self, step: int) -> float:
+        """How much class labels steer G and D at ``step`` (0..1; always 1 without ``transition``)."""
+        if self.transition is None:
+            return 1.0
+        start, end = (f * self.steps for f in self.transition)
+        if step >= end:
+            return 1.0
+        return 0.0 if step < start else (step - start) / max(end - start, 1e-9)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
         d = asdict(self)
         d["betas"] = list(d["betas"]) if d["betas"] is not None else None
+        d["transition"] = list(d["transition"]) if d["transition"] is not None else None
         return d
 
     @classmethod
@@ -141,8 +172,9 @@ class TrainConfig:
         """Build from a dict (e.g. parsed JSON); unknown keys raise ConfigError."""
         reject_unknown_keys(d, cls, "training option(s)")
         d = dict(d)
-        if d.get("betas") is not None:
-            d["betas"] = tuple(d["betas"])
+        for key in ("betas", "transition"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
         return cls(**d)
 
     @classmethod

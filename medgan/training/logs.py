@@ -17,7 +17,7 @@ class CsvLog:
     """Append-only metrics CSV with a fixed header. On resume, rows after ``resume_step`` are dropped
     (they belong to the part of the run that the resumed checkpoint does not contain)."""
 
-    FIELDS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s", "elapsed_s")
+    FIELDS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "img_per_s", "elapsed_s", "condition_strength")
 
     def __init__(self, path: str | os.PathLike, resume_step: int | None = None) -> None:
         self.path = Path(path)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from medgan.models import build_discriminator, build_generator, dcgan_init_, losses
+from medgan.models import build_discriminator, build_generator, dcgan_init_, losses, set_condition_strength
 from medgan.models.diffaugment import DiffAugment
 from medgan.training.config import TrainConfig
 from medgan.training.distributed import DistInfo, allreduce_gradients
@@ -65,6 +65,7 @@ class Trainer:
         self._starts = (torch.cumsum(counts, 0) - counts).to(self.device)
         self._present = torch.nonzero(counts > 0).flatten().to(self.device)
         self.step = 0
+        self.lecam_ema = {"real": 0.0, "fake": 0.0}  # moving averages of D's mean real / fake logits
         self._pending: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self.reseed(self.dist.rank, 0)
 
@@ -141,6 +142,8 @@ class Trainer:
                                                                   fake_aug.detach().float(), self.gen_aug)
         if cfg.r1_gamma > 0:
             loss = loss + cfg.r1_gamma / 2 * losses.r1_penalty(r_logits, real)
+        if cfg.lecam_weight > 0:
+            loss = loss + cfg.lecam_weight * self._lecam(r_logits, f_logits)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         allreduce_gradients(self.D.parameters(), self.dist)
@@ -148,6 +151,23 @@ class Trainer:
         with torch.no_grad():
             return {"d_loss": float(loss.detach()), "d_real": float(torch.sigmoid(r_logits).mean()),
                     "d_fake": float(torch.sigmoid(f_logits).mean())}
+
+    def _lecam(self, r_logits: torch.Tensor, f_logits: torch.Tensor) -> torch.Tensor:
+        """The LeCam term against the moving averages, which it then updates."""
+        ema, decay = self.lecam_ema, self.config.lecam_decay
+        reg = losses.lecam(r_logits, f_logits, ema["real"], ema["fake"])
+        ema["real"] = decay * ema["real"] + (1 - decay) * float(r_logits.detach().mean())
+        ema["fake"] = decay * ema["fake"] + (1 - decay) * float(f_logits.detach().mean())
+        return reg
+
+    def set_condition_strength(self) -> float:
+        """Phase class conditioning in (``config.transition``) for the current step; returns the strength."""
+        lam = self.config.condition_strength(self.step)
+        for net in (self.G, self.D):
+            set_condition_strength(net, lam)
+        if self.G_ema is not None:
+            set_condition_strength(self.G_ema, lam)
+        return lam
 
     def g_step(self) -> dict[str, float]:
         """One generator update (reusing the last D step's fake batch), EMA update, ``step += 1``."""
@@ -180,9 +200,12 @@ class Trainer:
     def train_step(self) -> dict[str, float]:
         """``d_steps`` D updates then one G update; merged metrics."""
         out: dict[str, float] = {}
+        lam = self.set_condition_strength() if self.config.transition is not None else None
         for i in range(self.config.d_steps):
             out = self.d_step(keep_fake=i == self.config.d_steps - 1)
         out.update(self.g_step())
+        if lam is not None:
+            out["condition_strength"] = lam
         return out
 
     @torch.no_grad()
@@ -222,6 +245,7 @@ class Trainer:
             "step": self.step, "G": self.G.state_dict(), "D": self.D.state_dict(),
             "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "rng": self.rng_state(),
+            "lecam_ema": torch.tensor([self.lecam_ema["real"], self.lecam_ema["fake"]], dtype=torch.float64),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -232,6 +256,11 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.step = int(state["step"])
+        if state.get("lecam_ema") is not None:
+            real, fake = (float(v) for v in state["lecam_ema"])
+            self.lecam_ema = {"real": real, "fake": fake}
+        if self.config.transition is not None:
+            self.set_condition_strength()
         if self.dist.rank == 0:
             self.set_rng_state(state["rng"])
         else:
