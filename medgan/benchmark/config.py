@@ -12,9 +12,9 @@ from typing import Any
 
 from medgan.benchmark.classifier import ClassifierConfig, check_arch
 from medgan.errors import ConfigError
+from medgan.models.registry import MODELS
 from medgan.utils.config import reject_unknown_keys
 
-MODELS = ("cgan", "dcgan")
 THRESHOLD_METHODS = ("youden", "target_sensitivity", "fixed")
 SYNTHETIC_FILTERS = ("none", "baseline")
 #: With ``synthetic_filter="baseline"`` the pool drawn is this many times what the largest ratio needs.

@@ -8,6 +8,7 @@ import sys
 
 from medgan.benchmark.config import config_from_dict, load_config
 from medgan.benchmark.protocol import run_benchmark
+from medgan.models.registry import MODELS
 
 
 def _ratios(text: str) -> tuple[float, ...]:
@@ -33,7 +34,8 @@ def register(subparsers) -> None:
     p.add_argument("--folds", type=int, help="outer folds K (default 5)")
     p.add_argument("--repeats", type=int, help="repeats R with different splits (default 2)")
     p.add_argument("--ratios", type=_ratios, help="synthetic:real per class, comma-separated (default 0,0.5,1,2)")
-    p.add_argument("--model", choices=("cgan", "dcgan", "both"), help="GAN kind (both: separate arms; default cgan)")
+    p.add_argument("--model", choices=(*MODELS, "both"),
+                   help="GAN kind (both: cgan and dcgan as separate arms; default cgan)")
     p.add_argument("--image-size", type=int, help="square image side (default 64)")
     p.add_argument("--window", metavar="PRESET|L,W", help="intensity window for HU data, e.g. brain or 40,80")
     p.add_argument("--positive-class", metavar="NAME", help="positive class of a binary task (default: not 'normal')")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from medgan.data import load_data, prepare_tensors
+from medgan.models.registry import MODELS
 from medgan.training import TrainConfig, train
 
 #: CLI flag -> TrainConfig field (only flags the user actually passes override the config file).
@@ -34,7 +35,8 @@ def register(subparsers) -> None:
         "Multi-process: torchrun --nproc_per_node=N -m medgan train ...")
     p.add_argument("--data", required=True, metavar="SPEC", help="dataset spec, e.g. 'phantom' or a class-per-folder dir")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory")
-    p.add_argument("--model", choices=("cgan", "dcgan"), default=None, help="cgan (default) or dcgan (one per class)")
+    p.add_argument("--model", choices=MODELS, default=None,
+                   help="cgan (default), dcgan (one per class) or fastgan (skip-layer excitation, self-supervised D)")
     p.add_argument("--image-size", type=int, default=None, help="64 (default) or 128")
     p.add_argument("--steps", type=int, default=None, help="generator updates (default 3000)")
     p.add_argument("--batch-size", type=int, default=None, help="images per step per process (default 32)")

@@ -9,11 +9,14 @@ from torch import nn
 from medgan.errors import ConfigError
 from medgan.models.conditional import ConditionalGenerator, ProjectionDiscriminator
 from medgan.models.dcgan import PerClassDiscriminator, PerClassGenerator
+from medgan.models.fastgan import FastGANDiscriminator, FastGANGenerator
 
 #: model name -> generator class. Every generator has ``forward(z, y) -> (N, 1, S, S)`` in [-1, 1].
-GENERATORS: dict[str, Callable[..., nn.Module]] = {"dcgan": PerClassGenerator, "cgan": ConditionalGenerator}
+GENERATORS: dict[str, Callable[..., nn.Module]] = {"dcgan": PerClassGenerator, "cgan": ConditionalGenerator,
+                                                   "fastgan": FastGANGenerator}
 #: model name -> discriminator class. Every discriminator has ``forward(x, y) -> (N,)`` logits.
-DISCRIMINATORS: dict[str, Callable[..., nn.Module]] = {"dcgan": PerClassDiscriminator, "cgan": ProjectionDiscriminator}
+DISCRIMINATORS: dict[str, Callable[..., nn.Module]] = {"dcgan": PerClassDiscriminator, "cgan": ProjectionDiscriminator,
+                                                       "fastgan": FastGANDiscriminator}
 MODELS = tuple(GENERATORS)
 
 
@@ -39,7 +42,7 @@ def build_generator(model: str, **arch: Any) -> nn.Module:
     """Build the generator of ``model`` ("dcgan": per-class DCGAN bank, "cgan": conditional-BN generator).
 
     Args:
-        model: "dcgan" or "cgan".
+        model: "dcgan", "cgan" or "fastgan".
         arch: constructor keywords (plain JSON values): num_classes, latent_dim, image_size, ngf, out_channels.
     """
     return _build(GENERATORS, "generator", model, arch)

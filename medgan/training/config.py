@@ -30,7 +30,12 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "cgan": {"latent_dim": 128, "loss": "hinge", "lr_g": 1e-4, "lr_d": 4e-4, "betas": (0.0, 0.999),
              "spectral_norm": True, "d_norm": "none", "diffaugment": "translation,cutout", "mbstd": True,
              "mode_seeking": 0.05},
+    "fastgan": {"latent_dim": 128, "loss": "hinge", "lr_g": 2e-4, "lr_d": 2e-4, "betas": (0.5, 0.999),
+                "spectral_norm": True, "d_norm": "none", "diffaugment": "translation,cutout", "mbstd": True,
+                "mode_seeking": 0.05},
 }
+#: fastgan: Liu et al. 2021's Adam(2e-4, beta1 0.5), hinge loss and DiffAugment; its self-supervised
+#: reconstruction loss on D has weight ``recon_weight`` (1 by default).
 
 
 @dataclass
@@ -38,7 +43,8 @@ class TrainConfig:
     """Options of one GAN training run (JSON round trip: :meth:`to_dict` / :meth:`from_dict`).
 
     Args:
-        model: "cgan" (one conditional G + projection D) or "dcgan" (one DCGAN per class).
+        model: "cgan" (one conditional G + projection D), "dcgan" (one DCGAN per class) or "fastgan"
+            (skip-layer-excitation G + projection D with a self-supervised reconstruction decoder).
         image_size: 64 (default) or 128; must equal the prepared data's size.
         steps: number of G updates.
         batch_size: images per D/G step (per process under torchrun).
@@ -53,6 +59,7 @@ class TrainConfig:
         ac_weight: > 0 adds an auxiliary classifier head to the cgan D (AC-GAN loss weight).
         mode_seeking: weight of the mode-seeking term (Mao et al. 2019, MSGAN) in G's loss: for pairs of
             fakes of the same class, ``1 / (mean|G(z1)-G(z2)| / mean|z1-z2| + eps)``; 0 = off.
+        recon_weight: weight of the fastgan discriminator's real-image reconstruction loss (fastgan only).
         lecam_weight: weight of the LeCam regularizer on D (Tseng et al. 2021; 0 = off; 0.3 in the paper's
             BigGAN + DiffAugment runs). lecam_decay: decay of its moving averages of D's outputs.
         transition: ``(start, end)`` fractions of ``steps`` over which class conditioning is phased in
@@ -93,6 +100,7 @@ class TrainConfig:
     ac_weight: float = 0.0
     mode_seeking: float | None = None
     lecam_weight: float = 0.0
+    recon_weight: float = 1.0
     lecam_decay: float = 0.99
     transition: tuple[float, float] | None = None
     ema_decay: float = 0.999
@@ -148,7 +156,9 @@ class TrainConfig:
             (0.0 <= self.lecam_decay < 1.0, "lecam_decay", "use e.g. 0.99"),
             (self.transition is None or 0.0 <= start <= end <= 1.0, "transition",
              "use [start, end] fractions of the steps with 0 <= start <= end <= 1, e.g. [0.1, 0.5]"),
-            (self.transition is None or self.model == "cgan", "transition", "transitional conditioning needs --model cgan"),
+            (self.transition is None or self.model in ("cgan", "fastgan"), "transition",
+             "transitional conditioning needs a conditional model: --model cgan or fastgan"),
+            (self.recon_weight >= 0, "recon_weight", "use >= 0 (fastgan's reconstruction loss weight, default 1)"),
         ]
 
     def condition_strength(self, step: int) -> float:
@@ -196,6 +206,8 @@ class TrainConfig:
                 "norm": self.d_norm, "spectral_norm": bool(self.spectral_norm), "mbstd": bool(self.mbstd)}
         if self.model == "cgan":
             arch["ac_head"] = self.ac_weight > 0
+        if self.model == "fastgan":
+            arch.pop("norm")
         return arch
 
 

@@ -18,6 +18,7 @@ from torch import nn
 
 from medgan.models import build_discriminator, build_generator, dcgan_init_, losses, set_condition_strength
 from medgan.models.diffaugment import DiffAugment
+from medgan.models.fastgan import FastGANDiscriminator, reconstruction_loss
 from medgan.training.config import TrainConfig
 from medgan.training.distributed import DistInfo, allreduce_gradients
 from medgan.utils.seeding import derive_training_seed
@@ -55,6 +56,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=config.betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=config.betas)
         self.augment = DiffAugment(config.diffaugment)
+        self.reconstructs = isinstance(self.D, FastGANDiscriminator) and config.recon_weight > 0
         self.d_separate = _has_batchnorm(self.D)  # BN in D: real and fake in separate batches (Radford)
         self.images = images.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
         self.labels = labels.to(self.device, torch.int64)
@@ -129,12 +131,20 @@ class Trainer:
             if self.d_separate:
                 r_logits, r_cls = self._d(real_aug, y, ac)
                 f_logits, f_cls = self._d(fake_aug, y, ac)
+            elif self.reconstructs:
+                logits, feat8 = self.D(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([y, y]),
+                                       return_features=True)
+                recon = reconstruction_loss(self.D, feat8[: real_aug.shape[0]], real_aug)
+                r_logits, f_logits = logits.chunk(2)
+                r_cls = f_cls = None
             else:
                 logits, cls = self._d(torch.cat([real_aug, fake_aug.to(real_aug.dtype)]), torch.cat([y, y]), ac)
                 r_logits, f_logits = logits.chunk(2)
                 r_cls, f_cls = cls.chunk(2) if cls is not None else (None, None)
             r_logits, f_logits = r_logits.float(), f_logits.float()
             loss = losses.d_loss(cfg.loss, r_logits, f_logits)
+            if self.reconstructs:
+                loss = loss + cfg.recon_weight * recon
             if ac:
                 loss = loss + cfg.ac_weight * (F.cross_entropy(r_cls.float(), y) + F.cross_entropy(f_cls.float(), y))
         if cfg.loss == "wgan-gp":

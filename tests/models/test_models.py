@@ -9,7 +9,7 @@ torch.set_num_threads(1)
 SMALL = {"ngf": 8}
 
 
-@pytest.mark.parametrize("model", ["dcgan", "cgan"])
+@pytest.mark.parametrize("model", ["dcgan", "cgan", "fastgan"])
 @pytest.mark.parametrize("size", [32, 64, 128])
 def test_generator_and_discriminator_shapes_and_backward(model, size):
     G = build_generator(model, num_classes=3, image_size=size, latent_dim=16, ngf=8)
@@ -24,7 +24,7 @@ def test_generator_and_discriminator_shapes_and_backward(model, size):
     assert all(p.grad is not None for p in G.parameters())
 
 
-@pytest.mark.parametrize("model", ["dcgan", "cgan"])
+@pytest.mark.parametrize("model", ["dcgan", "cgan", "fastgan"])
 def test_eval_output_does_not_depend_on_the_rest_of_the_batch(model):
     G = build_generator(model, num_classes=3, image_size=32, latent_dim=16, ngf=8)
     G.train()
@@ -115,3 +115,18 @@ def test_minibatch_stddev_matches_torch_var_on_channels_last_bf16() -> None:
     assert torch.allclose(minibatch_stddev(h)[:, 0, 0, 0], expected, atol=1e-6)
     out = minibatch_stddev(h.bfloat16())
     assert out.dtype == torch.bfloat16 and out.shape == (16, 1, 4, 4)
+
+
+def test_fastgan_sle_gates_and_reconstruction_decoder() -> None:
+    from medgan.models.fastgan import reconstruction_loss
+
+    G = build_generator("fastgan", num_classes=2, image_size=64, latent_dim=16, ngf=8)
+    assert G.sle_pairs == [(0, 2), (1, 3)]  # 4x4 gates 16x16, 8x8 gates 32x32
+    D = build_discriminator("fastgan", num_classes=2, image_size=64, ndf=8)
+    real = torch.rand(4, 1, 64, 64) * 2 - 1
+    logits, feat8 = D(real, torch.tensor([0, 1, 0, 1]), return_features=True)
+    assert logits.shape == (4,) and feat8.shape[-2:] == (8, 8)
+    assert D.reconstruct(feat8).shape == (4, 1, 32, 32)
+    loss = reconstruction_loss(D, feat8, real)
+    loss.backward()
+    assert all(p.grad is not None for p in D.decoder.parameters())

@@ -16,7 +16,7 @@ def _bind(tiny_config, data_factory):
     _cfg, make_data = tiny_config, data_factory
 
 
-@pytest.mark.parametrize("model", ["cgan", "dcgan"])
+@pytest.mark.parametrize("model", ["cgan", "dcgan", "fastgan"])
 def test_run_directory_has_every_artifact(tmp_path, tiny_data, model):
     out = train(_cfg(model=model, sample_every=2, checkpoint_every=2), tiny_data, tmp_path / "run", progress=False)
     assert json.loads((out / "config.json").read_text())["model"] == model
