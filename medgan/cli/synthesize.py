@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from medgan.data import load_data, prepare_tensors
@@ -32,6 +33,8 @@ def register(subparsers) -> None:
                    "near-exact copies) of a training image and draw replacements; needs --data")
     p.add_argument("--data", metavar="SPEC", help="the training data spec (for --drop-near-copies); restricted to "
                    "the generator's recorded training patients when they are recorded")
+    p.add_argument("--codes", metavar="C1,C2,...", help="InfoGAN generators: set every image's latent codes "
+                   "(one value per code, each in [-1, 1] as in training); default: drawn per image")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -57,14 +60,30 @@ def near_copy_filter(sampler, spec: str, threshold: float):
     return drop
 
 
+def parse_codes(text: str, n_codes: int) -> list[float]:
+    """``"0.5,-1"`` -> ``[0.5, -1.0]``, checked against the generator's number of InfoGAN codes."""
+    if not n_codes:
+        raise ConfigError("--codes needs an InfoGAN generator; this one has no latent codes",
+                          "drop --codes, or train with --config '{\"info_codes\": 3}'")
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--codes {text!r} is not a comma-separated list of numbers", "e.g. --codes 0.5,-1,0") from None
+    if len(values) != n_codes or not all(math.isfinite(v) for v in values):
+        raise ConfigError(f"--codes needs {n_codes} finite value(s), got {text!r}",
+                          f"e.g. --codes {','.join(['0'] * n_codes)} (training drew each from [-1, 1])")
+    return values
+
+
 def run(args: argparse.Namespace) -> int:
     if args.drop_near_copies is not None and not args.data:
         raise ConfigError("--drop-near-copies needs the training data to compare with",
                           "add --data SPEC (the spec the generator was trained on)")
     sampler = load_generator(args.checkpoint, device=args.device)
     drop = near_copy_filter(sampler, args.data, args.drop_near_copies) if args.drop_near_copies is not None else None
+    codes = parse_codes(args.codes, sampler.info_codes) if args.codes else None
     path = synthesize_to_dir(sampler, args.out, args.per_class, fmt=args.format, seed=args.seed,
-                             batch_size=args.batch_size, progress=not args.no_progress, drop_filter=drop)
+                             batch_size=args.batch_size, progress=not args.no_progress, drop_filter=drop, codes=codes)
     n = args.per_class * sampler.num_classes
     print(f"wrote {n} {args.format} images ({', '.join(sampler.class_names)}) and {path}", file=sys.stderr)
     return 0

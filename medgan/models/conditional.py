@@ -55,27 +55,36 @@ class ProjectionDiscriminator(nn.Module):
         norm: "none" (default, with spectral norm) or "batch".
         spectral_norm: spectral normalisation on every conv/linear/embedding.
         ac_head: add an auxiliary classifier head.
+        n_codes: > 0 adds InfoGAN's code head (``forward(..., return_codes=True) -> (logits, codes)``).
         mbstd: append a minibatch-standard-deviation feature map (anti mode collapse).
     """
 
     def __init__(self, num_classes: int, image_size: int = 64, ndf: int = 64, in_channels: int = 1,
-                 norm: str = "none", spectral_norm: bool = True, ac_head: bool = False, mbstd: bool = False) -> None:
+                 norm: str = "none", spectral_norm: bool = True, ac_head: bool = False, mbstd: bool = False,
+                 n_codes: int = 0) -> None:
         super().__init__()
         self.trunk = DCGANEncoder(image_size, ndf, in_channels, norm, spectral_norm, mbstd)
         ch = self.trunk.out_channels
         self.linear = maybe_sn(nn.Linear(ch, 1), spectral_norm)
         self.embed = maybe_sn(nn.Embedding(num_classes, ch), spectral_norm)
         self.classifier = maybe_sn(nn.Linear(ch, num_classes), spectral_norm) if ac_head else None
+        #: InfoGAN's Q head: predicts the continuous latent codes of a fake image (mutual information term)
+        self.code_head = nn.Sequential(nn.Linear(ch, ch), nn.LeakyReLU(0.2), nn.Linear(ch, n_codes)) if n_codes else None
 
     #: weight of the class projection term (1 = the projection D; 0 = an unconditional D); see
     #: :func:`medgan.models.layers.set_condition_strength`.
     condition_strength: float = 1.0
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor, return_class_logits: bool = False):
+    def forward(self, x: torch.Tensor, y: torch.Tensor, return_class_logits: bool = False,
+                return_codes: bool = False):
         h = self.trunk(x).sum(dim=(2, 3))  # (N, C)
         projection = (self.embed(y) * h).sum(1)
         lam = float(self.condition_strength)
         logits = self.linear(h).squeeze(1) + (projection if lam == 1.0 else lam * projection)
+        if return_codes:
+            if self.code_head is None:
+                raise ValueError("this discriminator has no code head (n_codes=0)")
+            return logits, self.code_head(h)
         if return_class_logits:
             if self.classifier is None:
                 raise ValueError("this discriminator has no AC head (ac_head=False)")

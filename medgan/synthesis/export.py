@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -89,7 +89,8 @@ def _write_preview(path: Path, rows: list[np.ndarray]) -> None:
 
 def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, fmt: str = "nifti",
                       seed: int = 0, batch_size: int = 64, progress: bool = True,
-                      drop_filter: NearCopyFilter | None = None, max_tries: int = 10) -> Path:
+                      drop_filter: NearCopyFilter | None = None, max_tries: int = 10,
+                      codes: Sequence[float] | None = None) -> Path:
     """Synthesize ``per_class`` images of every class into ``out_dir``; returns the datalist path.
 
     Args:
@@ -100,6 +101,7 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
         seed: base seed; candidate j of class c uses ``derive_seed(seed, c, j)``.
         batch_size: generator batch size.
         progress: show a tqdm progress bar.
+        codes: InfoGAN code values for every image (one per code); None = drawn per image.
         drop_filter: optional ``f(images, class) -> mask`` of candidates to drop (near copies of training
             images); dropped candidates are replaced by further seeds, up to ``max_tries * per_class``.
         max_tries: see ``drop_filter``.
@@ -146,7 +148,8 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
             if drop_filter is None and all(p.is_file() for p in paths) and len(preview) >= 8:
                 imgs = None  # already written by an earlier run; nothing to recompute
             else:
-                imgs = sampler.sample([c] * n, sampler.class_seeds(c, n, seed, start=j), batch_size=batch_size)
+                imgs = sampler.sample([c] * n, sampler.class_seeds(c, n, seed, start=j), batch_size=batch_size,
+                                      codes=codes)
                 if drop_filter is not None:
                     mask = torch.as_tensor(drop_filter(imgs, c), dtype=torch.bool).reshape(-1)
                     dropped[c] += int(mask.sum())

@@ -90,16 +90,42 @@ class GeneratorSampler:
         raise ConfigError(f"class {cls!r} is not one of this generator's classes {self.class_names}",
                           f"use a name from {self.class_names} or an index 0..{self.num_classes - 1}")
 
-    def latents(self, seeds: Sequence[int]) -> torch.Tensor:
-        """(N, latent_dim) CPU float32 latents; row i from ``torch.Generator().manual_seed(seeds[i])``."""
+    @property
+    def info_codes(self) -> int:
+        """Number of InfoGAN codes (the last entries of z, each in [-1, 1]); 0 for other generators."""
+        return int(self.meta.get("info_codes") or 0)
+
+    def latents(self, seeds: Sequence[int], codes: Any = None) -> torch.Tensor:
+        """(N, latent_dim) CPU float32 latents; row i from ``torch.Generator().manual_seed(seeds[i])``.
+
+        For an InfoGAN generator the last :attr:`info_codes` entries are drawn from U(-1, 1) (as in
+        training), or set to ``codes``: one value per code (``(K,)``, used for every row) or ``(N, K)``.
+        """
         out = torch.empty(len(seeds), self.latent_dim)
+        k = self.info_codes
         for i, s in enumerate(seeds):
-            out[i] = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(int(s)))
+            g = torch.Generator().manual_seed(int(s))
+            out[i] = torch.randn(self.latent_dim, generator=g)
+            if k:
+                out[i, -k:] = torch.rand(k, generator=g) * 2 - 1
+        if codes is not None:
+            out[:, -max(k, 1):] = self._check_codes(codes, len(seeds))
         return out
+
+    def _check_codes(self, codes: Any, n: int) -> torch.Tensor:
+        k = self.info_codes
+        if not k:
+            raise ConfigError("this generator has no InfoGAN codes", "train with info_codes > 0 to set codes")
+        values = torch.as_tensor(codes, dtype=torch.float32)
+        values = values.expand(n, k) if values.ndim == 1 and values.numel() == k else values
+        if tuple(values.shape) != (n, k) or not torch.isfinite(values).all():
+            raise ConfigError(f"codes must be {k} finite numbers (or one row of {k} per sample), got shape "
+                              f"{tuple(values.shape)}", f"e.g. codes={[0.0] * k}; training drew each from [-1, 1]")
+        return values
 
     @torch.no_grad()
     def sample(self, labels: Sequence[int | str] | torch.Tensor, seeds: Sequence[int] | torch.Tensor,
-               batch_size: int = 256) -> torch.Tensor:
+               batch_size: int = 256, codes: Any = None) -> torch.Tensor:
         """Synthesize one image per (label, seed): a CPU float32 tensor (N, 1, S, S) in [-1, 1]."""
         labels = [self.class_index(int(c) if torch.is_tensor(c) else c) for c in list(labels)]
         seeds = [int(s) for s in list(seeds)]
@@ -107,7 +133,8 @@ class GeneratorSampler:
             raise ConfigError(f"{len(labels)} labels but {len(seeds)} seeds", "pass one seed per label")
         chunks = []
         for start in range(0, len(labels), max(1, int(batch_size))):
-            z = self.latents(seeds[start:start + batch_size]).to(self.device)
+            rows = codes if codes is None or torch.as_tensor(codes).ndim < 2 else torch.as_tensor(codes)[start:start + batch_size]
+            z = self.latents(seeds[start:start + batch_size], rows).to(self.device)
             y = torch.as_tensor(labels[start:start + batch_size], dtype=torch.long, device=self.device)
             chunks.append(self.generator(z, y).float().clamp_(-1.0, 1.0).cpu())
         if not chunks:
@@ -119,12 +146,12 @@ class GeneratorSampler:
         c = self.class_index(cls)
         return [derive_seed(seed, c, j) for j in range(int(start), int(start) + int(n))]
 
-    def sample_class(self, cls: int | str, n: int, seed: int = 0, batch_size: int = 256) -> torch.Tensor:
+    def sample_class(self, cls: int | str, n: int, seed: int = 0, batch_size: int = 256, codes: Any = None) -> torch.Tensor:
         """``n`` images of one class (N, 1, S, S); the first k of ``n`` equal ``sample_class(cls, k, seed)``."""
         if int(n) < 0:
             raise ConfigError(f"number of samples must be >= 0, got {n}", "e.g. 100")
         c = self.class_index(cls)
-        return self.sample([c] * int(n), self.class_seeds(c, n, seed), batch_size=batch_size)
+        return self.sample([c] * int(n), self.class_seeds(c, n, seed), batch_size=batch_size, codes=codes)
 
 
 def _check_built(generator: nn.Module, meta: dict[str, Any], source: Path) -> None:

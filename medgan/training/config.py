@@ -60,6 +60,10 @@ class TrainConfig:
         mode_seeking: weight of the mode-seeking term (Mao et al. 2019, MSGAN) in G's loss: for pairs of
             fakes of the same class, ``1 / (mean|G(z1)-G(z2)| / mean|z1-z2| + eps)``; 0 = off.
         recon_weight: weight of the fastgan discriminator's real-image reconstruction loss (fastgan only).
+        info_codes: InfoGAN (Chen et al. 2016) on the cgan: the last ``info_codes`` entries of z are
+            continuous codes drawn from U(-1, 1), and a head on D predicts them from the fake image;
+            ``info_weight`` weighs that mutual-information term (MSE, i.e. a fixed-variance Gaussian Q)
+            in both G's and D's loss. 0 = off. The sampler draws and sets the codes (``codes=``).
         lecam_weight: weight of the LeCam regularizer on D (Tseng et al. 2021; 0 = off; 0.3 in the paper's
             BigGAN + DiffAugment runs). lecam_decay: decay of its moving averages of D's outputs.
         transition: ``(start, end)`` fractions of ``steps`` over which class conditioning is phased in
@@ -101,6 +105,8 @@ class TrainConfig:
     mode_seeking: float | None = None
     lecam_weight: float = 0.0
     recon_weight: float = 1.0
+    info_codes: int = 0
+    info_weight: float = 1.0
     lecam_decay: float = 0.99
     transition: tuple[float, float] | None = None
     ema_decay: float = 0.999
@@ -158,6 +164,10 @@ class TrainConfig:
              "use [start, end] fractions of the steps with 0 <= start <= end <= 1, e.g. [0.1, 0.5]"),
             (self.transition is None or self.model in ("cgan", "fastgan"), "transition",
              "transitional conditioning needs a conditional model: --model cgan or fastgan"),
+            (0 <= self.info_codes < self.latent_dim, "info_codes", "use 0 (off) .. latent_dim - 1, e.g. 3"),
+            (self.info_codes == 0 or (self.model == "cgan" and self.ac_weight == 0), "info_codes",
+             "InfoGAN codes need --model cgan without the AC head (ac_weight 0)"),
+            (self.info_weight >= 0, "info_weight", "use >= 0, e.g. 1"),
             (self.recon_weight >= 0, "recon_weight", "use >= 0 (fastgan's reconstruction loss weight, default 1)"),
         ]
 
@@ -206,6 +216,8 @@ class TrainConfig:
                 "norm": self.d_norm, "spectral_norm": bool(self.spectral_norm), "mbstd": bool(self.mbstd)}
         if self.model == "cgan":
             arch["ac_head"] = self.ac_weight > 0
+            if self.info_codes:
+                arch["n_codes"] = int(self.info_codes)
         if self.model == "fastgan":
             arch.pop("norm")
         return arch

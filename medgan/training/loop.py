@@ -113,6 +113,8 @@ def train(config: TrainConfig, data: Any, out_dir: str | os.PathLike, resume: bo
             "image_size": config.image_size, "class_names": list(data.class_names), "window": window,
             "data_fingerprint": fingerprint, "train_fingerprint": train_data.fingerprint(),
             "holdout_patients": holdout_patients, "train_patients": train_patients, "medgan_version": __version__}
+    if config.info_codes:
+        meta["info_codes"] = int(config.info_codes)
     z_fixed, y_fixed = fixed_noise(config, len(data.class_names))
 
     def checkpoint() -> None:

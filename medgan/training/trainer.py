@@ -100,7 +100,18 @@ class Trainer:
         return self.images[idx], self.labels[idx]
 
     def sample_noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.config.latent_dim, generator=self.gen_noise).to(self.device)
+        """z ~ N(0, 1); with InfoGAN codes its last ``info_codes`` entries ~ U(-1, 1)."""
+        z = torch.randn(n, self.config.latent_dim, generator=self.gen_noise)
+        k = self.config.info_codes
+        if k:
+            z[:, -k:] = torch.rand(n, k, generator=self.gen_noise) * 2 - 1
+        return z.to(self.device)
+
+    def _info_loss(self, fake_aug: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """InfoGAN's mutual-information term: D's code head must recover the codes from the fake."""
+        k = self.config.info_codes
+        _, codes = self.D(fake_aug, y, return_codes=True)
+        return F.mse_loss(codes.float(), z[:, -k:].float())
 
     def _autocast(self):
         if not self.config.amp:
@@ -154,6 +165,8 @@ class Trainer:
             loss = loss + cfg.r1_gamma / 2 * losses.r1_penalty(r_logits, real)
         if cfg.lecam_weight > 0:
             loss = loss + cfg.lecam_weight * self._lecam(r_logits, f_logits)
+        if cfg.info_codes:
+            loss = loss + cfg.info_weight * self._info_loss(fake_aug, y, z)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         allreduce_gradients(self.D.parameters(), self.dist)
@@ -196,6 +209,8 @@ class Trainer:
             loss = losses.g_loss(cfg.loss, logits.float())
             if cls is not None:
                 loss = loss + cfg.ac_weight * F.cross_entropy(cls.float(), y)
+        if cfg.info_codes:
+            loss = loss + cfg.info_weight * self._info_loss(self.augment(fake, self.gen_aug), y, z)
         if cfg.mode_seeking > 0:
             loss = loss + cfg.mode_seeking * losses.mode_seeking(fake, z, y)
         self.opt_g.zero_grad(set_to_none=True)
