@@ -6,12 +6,14 @@ A checkpoint is a plain dict of tensors, numbers, strings and lists written with
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from medgan.errors import CheckpointError
+from medgan.training.config import TrainConfig
 from medgan.utils import atomic_torch_save
 
 FORMAT = "medgan-checkpoint"
@@ -46,7 +48,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
 def check_resumable(state: dict[str, Any], config: dict[str, Any], data_fingerprint: str, path: str | os.PathLike) -> None:
     """Refuse to resume when the training options or the data differ from the checkpoint's."""
-    saved = state.get("config", {})
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    saved = {**{k: defaults[k] for k in set(config) - set(state.get("config", {})) if k in defaults},
+             **state.get("config", {})}  # an option added to medgan after the run started: its default then
     diffs = sorted(k for k in set(saved) | set(config) if k not in RESUMABLE_CHANGES and saved.get(k) != config.get(k))
     if diffs:
         detail = ", ".join(f"{k}: {saved.get(k)!r} -> {config.get(k)!r}" for k in diffs[:6])

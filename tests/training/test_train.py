@@ -121,3 +121,15 @@ def test_balanced_batches_cover_a_rare_class():
     t = Trainer(_cfg(batch_size=64), d.images, d.labels, 2)
     _, y = t.sample_batch()
     assert 20 < int((y == 1).sum()) < 44
+
+
+def test_resume_accepts_a_checkpoint_from_before_an_option_existed(tmp_path, tiny_data):
+    train(_cfg(steps=3), tiny_data, tmp_path / "run", progress=False)
+    ckpt = tmp_path / "run" / "checkpoints" / "last.pt"
+    state = torch.load(ckpt, weights_only=True)
+    for key in ("info_codes", "info_weight", "lecam_weight"):  # as written by an older medgan
+        state["config"].pop(key)
+    torch.save(state, ckpt)
+    train(_cfg(steps=5), tiny_data, tmp_path / "run", resume=True, progress=False)
+    with pytest.raises(CheckpointError, match="lecam_weight"):  # a real change is still refused
+        train(_cfg(steps=6, lecam_weight=0.3), tiny_data, tmp_path / "run", resume=True, progress=False)
