@@ -24,7 +24,7 @@ from medgan.data.readers import image_kind, image_stem, read_image
 from medgan.data.types import LoadedData, finalize
 from medgan.errors import ConfigError, DataError
 
-__all__ = ["load_data", "load_folder", "load_phantom", "parse_options", "split_spec_options", "finalize"]
+__all__ = ["load_data", "load_folder", "load_phantom", "parse_options", "split_spec_options", "with_patient_regex", "finalize"]
 
 
 def load_data(spec: str, **options: Any) -> LoadedData:
@@ -77,6 +77,20 @@ def split_spec_options(spec: str) -> tuple[str | None, str]:
         except OSError:  # e.g. a name too long to be a path
             continue
     return None, ""
+
+
+def with_patient_regex(spec: str, regex: str) -> str:
+    """``spec`` with the loader option ``patient_regex=regex`` appended (last: its value is verbatim).
+
+    Raises:
+        ConfigError: the spec already carries a ``patient_regex``.
+    """
+    spec = str(spec).strip()
+    base, opt_text = split_spec_options(spec)
+    if base is not None and "patient_regex" in parse_options(opt_text):
+        raise ConfigError(f"{spec}: patient_regex given twice (in the data spec and as --patient-regex)",
+                          "keep one of them")
+    return f"{spec},patient_regex={regex}" if base is not None else f"{spec}:patient_regex={regex}"
 
 
 def parse_options(text: str) -> dict[str, Any]:
