@@ -111,3 +111,64 @@ def test_datalist_patient_falls_back_to_the_whole_stem(tmp_path):
         entries.append({"image": f"case.{i}.nii.gz", "label": label})
     (tmp_path / "list.json").write_text(json.dumps({"training": entries}))
     assert sorted(load_data(str(tmp_path / "list.json")).patients) == [f"case.{i}" for i in range(4)]
+
+
+def _covid_grouped(root):
+    """covid/: 8 slices of one source + 2 singles (80 % one patient under patient_regex ^([^.]+)); noncovid/: 4."""
+    names = {"covid": [f"2020.01.24.919183-p27-{k}.png" for k in range(8)] + ["PIIS1-1.png", "PIIS2-1.png"],
+             "noncovid": [f"{k}.CT.jpg.png" for k in range(4)]}
+    for c, (cls, files) in enumerate(names.items()):
+        for i, name in enumerate(files):
+            write_png(root / cls / name, pattern(8, 8, seed=10 * c + i).astype(np.uint8))
+    return root
+
+
+def test_data_cli_shows_the_patient_groups_and_warns(tmp_path, capsys):
+    from medgan.cli import main
+
+    root = _covid_grouped(tmp_path / "covid_ct")
+    assert main(["data", "--data", str(root), "--patient-regex", "^([^.]+)"]) == 0
+    text = capsys.readouterr().out
+    assert "patients:    from patient_regex ^([^.]+)" in text
+    assert "covid                largest patients: 2020 8 (80 %), PIIS1-1 1 (10 %)" in text
+    assert "warning:     one patient holds 80 % of class covid (2020: 8 of 10 images, 3 patients" in text
+    assert "noncovid" in text and "largest patients: 0.CT" not in text  # one image per patient: no group line
+    assert "positive:    covid (the other class, noncovid, is named like a negative class; choose with " \
+           "--positive-class)" in text
+
+
+def test_data_cli_without_the_regex_has_no_warning(tmp_path, capsys):
+    from medgan.cli import main
+
+    root = _covid_grouped(tmp_path / "covid_ct")
+    assert main(["data", "--data", str(root), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["classes"]["covid"] == {"items": 10, "patients": 10}  # whole stems: one slice per person
+    groups = summary["patient_groups"]
+    assert groups["covid"]["warning"] is None and groups["covid"]["largest"][0]["items"] == 1
+    assert summary["positive_class"]["name"] == "covid"
+
+
+@pytest.mark.parametrize("classes, positive, says", [
+    (("a", "b"), None, "b, the second class: the names cannot tell which class is positive (neither looks "
+                       "negative, e.g. 'normal' or 'noncovid'); choose with --positive-class a or --positive-class b"),
+    (("healthy", "normal"), None, "both look negative"),
+    (("a", "b"), "a", "positive:    a (chosen with --positive-class)"),
+])
+def test_data_cli_says_which_class_is_positive(tmp_path, capsys, classes, positive, says):
+    from medgan.cli import main
+
+    for cls in classes:
+        write_png(tmp_path / cls / "x.png", pattern(8, 8, seed=1).astype(np.uint8))
+    assert main(["data", "--data", str(tmp_path)] + (["--positive-class", positive] if positive else [])) == 0
+    assert says in capsys.readouterr().out
+
+
+def test_data_cli_bad_regex_and_bad_positive_exit_2(tmp_path, capsys):
+    from medgan.cli import main
+
+    root = _covid_grouped(tmp_path / "covid_ct")
+    assert main(["data", "--data", str(root), "--patient-regex", "^(.+?"]) == 2
+    assert "not a valid regular expression" in capsys.readouterr().err
+    assert main(["data", "--data", str(root), "--positive-class", "zzz"]) == 2
+    assert "positive class 'zzz' is not one of" in capsys.readouterr().err
