@@ -51,8 +51,9 @@ def summarize(data: LoadedData) -> dict[str, Any]:
 
 def patient_groups(data: LoadedData, top: int = 3) -> dict[str, dict[str, Any]]:
     """Per class: its ``top`` largest patient groups (``patient``, ``items``, ``share`` of the class) and
-    ``warning``, a sentence when the largest holds ``LARGE_PATIENT_SHARE`` or more of the class and at least
-    twice an even share (5 patients of 2 slices each hold 20 % each: no warning), else None."""
+    ``warning``, a sentence when the largest holds ``LARGE_PATIENT_SHARE`` or more of the class and stands out
+    (the class's only patient, or at least twice an even share, or twice the next largest patient), else None:
+    5 patients of 2 slices each hold 20 % each and get no warning."""
     labels, patients = data.labels, data.patients
     out: dict[str, dict[str, Any]] = {}
     for c, name in enumerate(data.class_names):
@@ -60,14 +61,19 @@ def patient_groups(data: LoadedData, top: int = 3) -> dict[str, dict[str, Any]]:
         total = max(1, sum(counts.values()))
         largest = [{"patient": p, "items": int(n), "share": n / total} for p, n in counts.most_common(top)]
         warning = None
-        if largest and largest[0]["share"] >= max(LARGE_PATIENT_SHARE, 2.0 / len(counts)):  # and twice an even share
-            g = largest[0]
+        g = largest[0] if largest else None
+        if g is not None and g["share"] >= LARGE_PATIENT_SHARE and _stands_out(g, largest, len(counts)):
             warning = (f"one patient holds {100 * g['share']:.0f} % of class {name} ({g['patient']}: {g['items']} of "
                        f"{total} images, {len(counts)} patients in the class): patient-grouped folds cannot balance "
                        "it; if these are slices of several people, derive patient ids with patient_regex or a "
                        "patients.csv (docs/data.md)")
         out[name] = {"largest": largest, "warning": warning}
     return out
+
+
+def _stands_out(g: dict[str, Any], largest: list[dict[str, Any]], n_patients: int) -> bool:
+    second = largest[1]["items"] if len(largest) > 1 else 0
+    return n_patients == 1 or g["share"] >= 2.0 / n_patients or g["items"] >= 2 * second
 
 
 def _group_lines(summary: dict[str, Any]) -> list[str]:

@@ -172,3 +172,23 @@ def test_data_cli_bad_regex_and_bad_positive_exit_2(tmp_path, capsys):
     assert "not a valid regular expression" in capsys.readouterr().err
     assert main(["data", "--data", str(root), "--positive-class", "zzz"]) == 2
     assert "positive class 'zzz' is not one of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sizes, warns", [
+    ([2, 2, 2, 2, 2], False),   # 5 equal patients hold 20 % each: nothing stands out
+    ([9, 1], True),             # one patient holds 90 %
+    ([6, 2, 2], True),          # 60 %, three times the next
+    ([4, 3, 3], False),         # 40 %, neither twice an even share nor twice the next
+    ([30] + [1] * 6, True),     # the COVID-like case: 83 %
+    ([3], True),                # the class's only patient
+    ([1] * 10, False),          # one slice per person
+])
+def test_patient_group_warning_table(sizes, warns):
+    from medgan.data.summary import patient_groups
+    from medgan.data.types import LoadedData
+
+    items = [{"label": 0, "patient": f"p{i}"} for i, n in enumerate(sizes) for _ in range(n)]
+    items += [{"label": 1, "patient": f"q{i}"} for i in range(10)]
+    groups = patient_groups(LoadedData(items, ["lesion", "normal"]))
+    assert (groups["lesion"]["warning"] is not None) == warns and groups["normal"]["warning"] is None
+    assert groups["lesion"]["largest"][0] == {"patient": "p0", "items": sizes[0], "share": sizes[0] / sum(sizes)}
