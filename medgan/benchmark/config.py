@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -19,8 +20,24 @@ THRESHOLD_METHODS = ("youden", "target_sensitivity", "fixed")
 SYNTHETIC_FILTERS = ("none", "baseline")
 #: With ``synthetic_filter="baseline"`` the pool drawn is this many times what the largest ratio needs.
 FILTER_POOL_FACTOR = 4
-#: Class names treated as "negative" when picking the positive class of a binary task automatically.
-NEGATIVE_NAMES = ("normal", "healthy", "negative", "control", "benign", "no_finding", "none", "0")
+#: Class names treated as "negative" when picking the positive class of a binary task automatically
+#: (compared after lower-casing and turning spaces and hyphens into underscores, see :func:`looks_negative`).
+NEGATIVE_NAMES = ("normal", "healthy", "negative", "control", "controls", "benign", "no_finding", "nofinding",
+                  "notumor", "none", "0", "absent", "clear")
+#: A name one of whose words (split at spaces, ``_`` and ``-``) is one of these looks negative:
+#: ``covid_negative``, ``normal_brain``, ``healthy controls`` (whole words: ``abnormal`` does not).
+NEGATIVE_WORDS = ("normal", "healthy", "negative", "control", "controls", "benign")
+#: So does a name with a negation word (``no_tumor``, ``not infected``, ``without-lesion``, ``non_covid``)
+#: or a word that starts with ``non`` (``noncovid``, ``CT_NonCOVID``); ``nodule`` does not.
+NEGATION_WORDS = ("non", "no", "not", "without")
+
+
+def looks_negative(name: str) -> bool:
+    """Whether a class name reads as the negative class of a binary task (``NEGATIVE_NAMES``,
+    ``NEGATIVE_WORDS``, ``NEGATION_WORDS``): ``noncovid``, ``Non-COVID``, ``no tumor``, ``normal``."""
+    words = [w for w in re.split(r"[\s_\-]+", str(name).strip().lower()) if w]
+    return "_".join(words) in NEGATIVE_NAMES or any(
+        w in NEGATIVE_WORDS or w in NEGATION_WORDS or (w.startswith("non") and len(w) > 3) for w in words)
 
 
 @dataclass

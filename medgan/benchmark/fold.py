@@ -28,8 +28,9 @@ from medgan.benchmark.classifier import predict_proba, train_classifier
 from medgan.benchmark.config import FILTER_POOL_FACTOR, BenchmarkConfig
 from medgan.benchmark.leakage import cross_split_duplicates
 from medgan.benchmark.metrics import called_labels, choose_thresholds, score_predictions
+from medgan.benchmark.plan import inner_split
 from medgan.benchmark.synthetic import SyntheticPool, gan_data_fingerprint
-from medgan.data.splits import check_no_straddle, grouped_split
+from medgan.data.splits import check_no_straddle
 from medgan.errors import DataError
 from medgan.evaluation import evaluate_quality, quality_summary_markdown
 
@@ -75,10 +76,8 @@ def run_fold(
     t_fold = time.perf_counter()
     labels = data.labels
     n_classes = len(data.class_names)
-    tr_labels = labels[torch.as_tensor(train_idx)].numpy()
-    in_rel, val_rel = grouped_split(tr_labels, [patients[i] for i in train_idx], config.val_fraction, fold_seed,
-                                    class_names=data.class_names)
-    inner_idx, val_idx = np.sort(train_idx[in_rel]), np.sort(train_idx[val_rel])
+    inner_idx, val_idx = inner_split(labels.numpy(), train_idx, patients, config.val_fraction, fold_seed,
+                                     data.class_names)  # the split check_plan checked before the run
     for a, b in ((inner_idx, val_idx), (inner_idx, test_idx), (val_idx, test_idx)):
         check_no_straddle(patients, a, b)
     inner = data.subset(inner_idx)

@@ -4,12 +4,18 @@ Binary tasks are scored for one *positive* class; multi-class tasks one-vs-rest 
 macro-averaged. The decision threshold is chosen on a validation split (Youden's J or a target
 sensitivity) by :func:`choose_threshold` and then applied, unchanged, to the test split.
 Everything here takes numpy arrays and returns floats/arrays -- no model, no RNG, no I/O.
+The counts, AUC and ROC points come from scikit-learn (``confusion_matrix``, ``roc_auc_score``,
+``roc_curve``); this module only composes them (positive class, one-vs-rest, thresholds, macro means),
+except :class:`WeightedScorer`, the bootstrap's fast path (see there why).
 """
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
 from medgan.errors import ConfigError
 
@@ -17,10 +23,12 @@ METRICS = ("sensitivity", "specificity", "balanced_accuracy", "auc")
 
 
 def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[int, int, int, int]:
-    """(tp, fn, tn, fp) of boolean/0-1 arrays ``y_true`` (is positive) and ``y_pred`` (called positive)."""
-    t = np.asarray(y_true, dtype=bool)
-    p = np.asarray(y_pred, dtype=bool)
-    return int(np.sum(t & p)), int(np.sum(t & ~p)), int(np.sum(~t & ~p)), int(np.sum(~t & p))
+    """(tp, fn, tn, fp) of boolean/0-1 arrays ``y_true`` (is positive) and ``y_pred`` (called positive),
+    from scikit-learn's ``confusion_matrix``."""
+    t = np.asarray(y_true, dtype=bool).ravel()
+    p = np.asarray(y_pred, dtype=bool).ravel()
+    (tn, fp), (fn, tp) = confusion_matrix(t, p, labels=[False, True])
+    return int(tp), int(fn), int(tn), int(fp)
 
 
 def sensitivity(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -36,14 +44,11 @@ def specificity(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U with mid-ranks for ties); NaN if one class is absent."""
-    t = np.asarray(y_true, dtype=bool)
-    s = np.asarray(score, dtype=np.float64)
-    n_pos, n_neg = int(t.sum()), int((~t).sum())
-    if n_pos == 0 or n_neg == 0:
+    """Area under the ROC curve (scikit-learn ``roc_auc_score``: ties count half); NaN if one class is absent."""
+    t = np.asarray(y_true, dtype=bool).ravel()
+    if t.all() or not t.any():
         return float("nan")
-    ranks = _midranks(s)
-    return float((ranks[t].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+    return float(roc_auc_score(t, np.asarray(score, dtype=np.float64).ravel()))
 
 
 def macro_auc(labels: np.ndarray, probs: np.ndarray) -> float:
@@ -53,22 +58,17 @@ def macro_auc(labels: np.ndarray, probs: np.ndarray) -> float:
     return _nanmean([roc_auc(labels == c, probs[:, c]) for c in range(probs.shape[1])])
 
 
-def _midranks(x: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return rankdata(x, method="average")
-
-
 def roc_curve_points(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(fpr, tpr, thresholds) with thresholds descending; a case is positive when ``score >= threshold``."""
-    t = np.asarray(y_true, dtype=bool)
-    s = np.asarray(score, dtype=np.float64)
-    thr = np.unique(s)[::-1]
-    thr = np.r_[np.inf, thr]
-    n_pos, n_neg = max(int(t.sum()), 1), max(int((~t).sum()), 1)
-    tpr = np.array([np.sum(t & (s >= h)) / n_pos for h in thr])
-    fpr = np.array([np.sum(~t & (s >= h)) / n_neg for h in thr])
-    return fpr, tpr, thr
+    """(fpr, tpr, thresholds) with thresholds descending from ``inf``, one per distinct score; a case is
+    positive when ``score >= threshold`` (scikit-learn ``roc_curve`` without dropping points). Without
+    positives (negatives) the tpr (fpr) is 0 throughout."""
+    t = np.asarray(y_true, dtype=bool).ravel()
+    s = np.asarray(score, dtype=np.float64).ravel()
+    with warnings.catch_warnings():  # one class absent: sklearn warns and returns NaN for that rate
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        fpr, tpr, thr = roc_curve(t, s, drop_intermediate=False)
+    thr = np.r_[np.inf, thr[1:]]  # sklearn's first threshold is inf (>= 1.3) or max + 1 (older)
+    return np.nan_to_num(fpr, nan=0.0), np.nan_to_num(tpr, nan=0.0), thr
 
 
 def choose_threshold(y_true: np.ndarray, score: np.ndarray, method: str = "youden",
@@ -172,6 +172,11 @@ class WeightedScorer:
     headline metrics (AUC as the weighted share of correctly ordered positive/negative pairs, ties half,
     which is what the mid-rank formula computes). On the committed phantom run (10 folds of 60 test
     images, 6 arms) 1000 replicates took 29 CPU seconds instead of 127, with identical results.
+
+    It stays hand-written on purpose: scikit-learn's weighted ``confusion_matrix`` + ``roc_auc_score(...,
+    sample_weight=w)`` give the same numbers (to 1e-16; ``tests/benchmark/test_metrics.py`` checks it) but
+    re-sort the scores for every replicate: 1000 replicates of 60 binary cases took 5.1 s there against
+    0.15 s here (35x, measured on a shared 2-core CPU), i.e. minutes per report.
     """
 
     def __init__(self, probs: np.ndarray, labels: np.ndarray, thresholds: dict, positive: int | None) -> None:

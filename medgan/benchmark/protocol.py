@@ -18,14 +18,14 @@ import numpy as np
 import torch
 
 from medgan.benchmark.aggregate import aggregate
-from medgan.benchmark.config import NEGATIVE_NAMES, BenchmarkConfig
+from medgan.benchmark.config import BenchmarkConfig, looks_negative
 from medgan.benchmark.confound import confound_check
 from medgan.benchmark.fold import run_fold
 from medgan.benchmark.leakage import audit, cross_split_duplicates
+from medgan.benchmark.plan import check_plan, fold_seed, plan_splits  # noqa: F401 -- plan_splits re-exported
 from medgan.benchmark.report import write_report
 from medgan.benchmark.synthetic import default_gan_factory
 from medgan.data import load_data, prepare_tensors
-from medgan.data.splits import grouped_kfold
 from medgan.errors import ConfigError
 from medgan.utils import atomic_path, atomic_save_json
 from medgan.utils.device import resolve_device
@@ -34,35 +34,41 @@ from medgan.utils.device import resolve_device
 def resolve_positive(class_names: list[str], positive_class: str | None) -> int | None:
     """Index of the positive class of a binary task (None for multi-class tasks).
 
-    Without ``positive_class``: the class not named like "normal" (see ``NEGATIVE_NAMES``), else class 1.
+    Without ``positive_class``: the class whose partner looks negative (:func:`looks_negative`:
+    ``normal``, ``noncovid``, ``no_tumor`` ...), else class 1 (see :func:`positive_choice` for the reason).
+    """
+    return positive_choice(class_names, positive_class)[0]
+
+
+def positive_choice(class_names: list[str], positive_class: str | None) -> tuple[int | None, str]:
+    """``(index, reason)``: the positive class of a binary task and why it was taken (None for multi-class).
+
+    The reason is a sentence for ``medgan data`` and the report; where the names cannot tell (neither or
+    both look negative) it says so and how to choose (``--positive-class``).
     """
     if len(class_names) != 2:
         if positive_class is not None:
             raise ConfigError(f"--positive-class applies to binary tasks; this one has {len(class_names)} classes",
                               "drop --positive-class (multi-class tasks are scored one-vs-rest)")
-        return None
+        return None, f"multi-class task ({len(class_names)} classes): every class is scored one-vs-rest"
     if positive_class is not None:
         if positive_class not in class_names:
             raise ConfigError(f"positive class {positive_class!r} is not one of {class_names}",
-                              f"use --positive-class {class_names[1]}")
-        return class_names.index(positive_class)
-    negative = [i for i, n in enumerate(class_names) if n.lower() in NEGATIVE_NAMES]
-    return 1 - negative[0] if len(negative) == 1 else 1
+                              f"use --positive-class {class_names[1]} or --positive-class {class_names[0]}")
+        return class_names.index(positive_class), f"{positive_class} (chosen with --positive-class)"
+    negative = [i for i, n in enumerate(class_names) if looks_negative(n)]
+    if len(negative) == 1:
+        pos = 1 - negative[0]
+        return pos, (f"{class_names[pos]} (the other class, {class_names[negative[0]]}, is named like a negative "
+                     f"class; choose with --positive-class)")
+    why = "both look negative" if negative else "neither looks negative, e.g. 'normal' or 'noncovid'"
+    return 1, (f"{class_names[1]}, the second class: the names cannot tell which class is positive ({why}); "
+               f"choose with --positive-class {class_names[0]} or --positive-class {class_names[1]}")
 
 
 def load_prepared(config: BenchmarkConfig) -> Any:
     """Load ``config.data`` and make model-ready tensors."""
     return prepare_tensors(load_data(config.data), image_size=config.image_size, window=config.window)
-
-
-def plan_splits(labels: np.ndarray, patients: list[str], config: BenchmarkConfig,
-                class_names: list[str]) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
-    """``(repeat, fold, train_idx, test_idx)`` for every outer fold; repeat ``r`` uses seed ``seed + 1000 r``."""
-    out = []
-    for r in range(config.repeats):
-        folds = grouped_kfold(labels, patients, config.folds, config.seed + 1000 * r, class_names=class_names)
-        out += [(r, f, tr, te) for f, (tr, te) in enumerate(folds)]
-    return out
 
 
 def arms_per_fold(config: BenchmarkConfig) -> int:
@@ -175,13 +181,14 @@ def run_benchmark(
     out = Path(out_dir)
     device = resolve_device(config.device)
     data = load_prepared(config) if data is None else data
-    positive = resolve_positive(list(data.class_names), config.positive_class)
+    positive, positive_reason = positive_choice(list(data.class_names), config.positive_class)
     patients, leak = audit(data.images, list(data.patients), config.dedup_threshold)
-    _check_or_write_config(out, config, data.fingerprint())
     labels = data.labels.numpy()
-    splits = plan_splits(labels, patients, config, list(data.class_names))
+    splits = check_plan(labels, patients, config, list(data.class_names))  # every split, before any work
+    _check_or_write_config(out, config, data.fingerprint())
     log(f"benchmark: {len(data)} images, {len(set(patients))} patients, classes {list(data.class_names)}; "
-        f"{config.folds} folds x {config.repeats} repeats, models {list(config.models)}, device {device}; "
+        + (f"positive class {positive_reason}; " if positive is not None else "")
+        + f"{config.folds} folds x {config.repeats} repeats, models {list(config.models)}, device {device}; "
         f"writing to {out.resolve()}")
     per = arms_per_fold(config)
     bar = tqdm(total=len(splits) * per, desc="benchmark", unit="arm", disable=not progress, leave=True)
@@ -196,7 +203,7 @@ def run_benchmark(
             done[(r, f)] = rec
         else:
             quality_dir = out / "quality" if (r, f) == (0, 0) and config.quality else None
-            pending.append((r, f, tr, te, config.seed + 1000 * r + 10 * f, out / "gan" / f"r{r}_f{f}", quality_dir))
+            pending.append((r, f, tr, te, fold_seed(config, r, f), out / "gan" / f"r{r}_f{f}", quality_dir))
 
     def finish(r: int, f: int, tr: np.ndarray, te: np.ndarray, rec: dict[str, Any]) -> None:
         samples = rec.pop("samples")
@@ -229,6 +236,8 @@ def run_benchmark(
                               [(np.asarray(tr), np.asarray(te)) for _, _, tr, te in splits],
                               len(data.class_names), positive, config.seed)
     results = aggregate(records, config, data, positive, leak, confound, device=str(device))
+    if positive is not None:
+        results["data"]["positive_class_reason"] = positive_reason
     results["timing"].update(workers=n_workers, total_seconds=time.perf_counter() - t_start)  # with the bootstrap
     this_run = {"seconds": results["timing"]["total_seconds"], "folds_run": len(pending), "workers": n_workers,
                 "device": str(device), "command": command}

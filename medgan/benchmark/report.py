@@ -244,6 +244,8 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
         f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else _default_gan_steps()}; "
         f"preset {cfg['preset']}.", "",
     ]
+    if d.get("positive_class_reason"):  # binary: which class is positive, why, and how to choose
+        lines += [f"Positive class: {d['positive_class_reason']}.", ""]
     lines += _filter_lines(results)
     if cfg["preset"] == "quick":
         lines += [f"> Quick preset: {cfg['folds']} folds, {cfg['gan_steps']} GAN steps, a short classifier budget. "

@@ -8,6 +8,7 @@ import sys
 
 from medgan.benchmark.config import config_from_dict, load_config
 from medgan.benchmark.protocol import run_benchmark
+from medgan.data.loaders import with_patient_regex
 from medgan.models.registry import MODELS
 
 
@@ -38,7 +39,12 @@ def register(subparsers) -> None:
                    help="GAN kind (both: cgan and dcgan as separate arms; default cgan)")
     p.add_argument("--image-size", type=int, help="square image side (default 64)")
     p.add_argument("--window", metavar="PRESET|L,W", help="intensity window for HU data, e.g. brain or 40,80")
-    p.add_argument("--positive-class", metavar="NAME", help="positive class of a binary task (default: not 'normal')")
+    p.add_argument("--positive-class", metavar="NAME",
+                   help="positive class of a binary task (default: the class not named like a negative, e.g. covid "
+                   "beside noncovid or normal; `medgan data` shows the choice)")
+    p.add_argument("--patient-regex", metavar="REGEX",
+                   help="folder data: patient id = first (...) group of REGEX searched in each file's path below its "
+                   "class folder (adds patient_regex=REGEX to the data spec; see docs/data.md)")
     p.add_argument("--threshold", choices=("youden", "target_sensitivity", "fixed"), help="operating point rule")
     p.add_argument("--target-sensitivity", type=float, help="for --threshold target_sensitivity (default 0.9)")
     p.add_argument("--synthetic-filter", choices=("none", "baseline"),
@@ -87,6 +93,8 @@ def build_config(args: argparse.Namespace):
         "seed": args.seed, "device": args.device, "synthetic_filter": args.synthetic_filter,
     }
     over = {k: v for k, v in over.items() if v is not None}
+    if args.patient_regex is not None:
+        over["data"] = with_patient_regex(over.get("data", cfg.data), args.patient_regex)
     if args.model:
         over["models"] = ("cgan", "dcgan") if args.model == "both" else (args.model,)
     if args.epochs is not None:

@@ -36,6 +36,21 @@ def image_kind(path: Path) -> str | None:
     return None
 
 
+#: Extensions :func:`image_stem` strips, longest first (``scan.nii.gz`` -> ``scan``).
+IMAGE_EXTENSIONS = tuple(sorted({*NIFTI_SUFFIXES, *PIL_SUFFIXES, *DICOM_SUFFIXES}, key=len, reverse=True))
+
+
+def image_stem(name: str) -> str:
+    """The file name without its image extension(s), never cut at an inner dot:
+    ``2020.01.24.919183-p27-132.png`` -> ``2020.01.24.919183-p27-132``, ``ct.nii.gz`` -> ``ct``.
+    A name without a known image extension (extension-less DICOM) is returned whole."""
+    low = name.lower()
+    for ext in IMAGE_EXTENSIONS:
+        if low.endswith(ext) and len(name) > len(ext):
+            return name[: -len(ext)]
+    return name
+
+
 def _has_dicom_preamble(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:

@@ -26,9 +26,11 @@ def _check_patients_per_class(y: np.ndarray, g: np.ndarray, needed: int, what: s
         n = len(np.unique(g[y == c]))
         if n < needed:
             name = class_names[int(c)] if class_names is not None and int(c) < len(class_names) else f"label {int(c)}"
+            fewer = f"use at most {n} folds, or " if what == "folds" and n >= 2 else ""
             raise DataError(
                 f"class {name} has {n} patient(s), fewer than the {needed} {what}",
-                f"use at most {n} folds, or add patients of class {name}",
+                f"{fewer}add patients of class {name}, or check how patient ids are derived (docs/data.md: "
+                "patient_regex, patients.csv)",
             )
 
 

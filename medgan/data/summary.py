@@ -12,7 +12,10 @@ from medgan.data.types import LoadedData
 from medgan.data.windows import IntensityWindow
 from medgan.utils.atomic import atomic_path
 
-__all__ = ["summarize", "format_summary", "write_preview"]
+__all__ = ["summarize", "patient_groups", "format_summary", "write_preview", "LARGE_PATIENT_SHARE"]
+
+#: ``medgan data`` warns when one patient holds at least this share of a class's images.
+LARGE_PATIENT_SHARE = 0.2
 
 
 def summarize(data: LoadedData) -> dict[str, Any]:
@@ -34,6 +37,7 @@ def summarize(data: LoadedData) -> dict[str, Any]:
         "classes": classes,
         "patients": int(len(set(patients))),
         "patients_with_several_classes": int(straddling),
+        "patient_groups": patient_groups(data),
         "height_range": [int(heights.min()), int(heights.max())],
         "width_range": [int(widths.min()), int(widths.max())],
         "median_size": [float(np.median(heights)), float(np.median(widths))],
@@ -45,6 +49,45 @@ def summarize(data: LoadedData) -> dict[str, Any]:
     }
 
 
+def patient_groups(data: LoadedData, top: int = 3) -> dict[str, dict[str, Any]]:
+    """Per class: its ``top`` largest patient groups (``patient``, ``items``, ``share`` of the class) and
+    ``warning``, a sentence when the largest holds ``LARGE_PATIENT_SHARE`` or more of the class and stands out
+    (the class's only patient, or at least twice an even share, or twice the next largest patient), else None:
+    5 patients of 2 slices each hold 20 % each and get no warning."""
+    labels, patients = data.labels, data.patients
+    out: dict[str, dict[str, Any]] = {}
+    for c, name in enumerate(data.class_names):
+        counts = Counter(patients[labels == c].tolist())
+        total = max(1, sum(counts.values()))
+        largest = [{"patient": p, "items": int(n), "share": n / total} for p, n in counts.most_common(top)]
+        warning = None
+        g = largest[0] if largest else None
+        if g is not None and g["share"] >= LARGE_PATIENT_SHARE and _stands_out(g, largest, len(counts)):
+            warning = (f"one patient holds {100 * g['share']:.0f} % of class {name} ({g['patient']}: {g['items']} of "
+                       f"{total} images, {len(counts)} patients in the class): patient-grouped folds cannot balance "
+                       "it; if these are slices of several people, derive patient ids with patient_regex or a "
+                       "patients.csv (docs/data.md)")
+        out[name] = {"largest": largest, "warning": warning}
+    return out
+
+
+def _stands_out(g: dict[str, Any], largest: list[dict[str, Any]], n_patients: int) -> bool:
+    second = largest[1]["items"] if len(largest) > 1 else 0
+    return n_patients == 1 or g["share"] >= 2.0 / n_patients or g["items"] >= 2 * second
+
+
+def _group_lines(summary: dict[str, Any]) -> list[str]:
+    """The largest patient groups per class (where a patient has more than one image) and the warnings."""
+    lines, warnings = [], []
+    for name, g in (summary.get("patient_groups") or {}).items():
+        if g["largest"] and g["largest"][0]["items"] > 1:
+            lines.append(f"  {name:<20} largest patients: " + ", ".join(
+                f"{x['patient']} {x['items']} ({100 * x['share']:.0f} %)" for x in g["largest"]))
+        if g.get("warning"):
+            warnings.append(f"warning:     {g['warning']}")
+    return lines + warnings
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """Human-readable text of :func:`summarize`'s dict."""
     s = summary
@@ -54,8 +97,13 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     for name, c in s["classes"].items():
         lines.append(f"  {name:<20} {c['items']:>6} items {c['patients']:>6} patients")
+    if s.get("info", {}).get("patients_from"):
+        lines.append(f"patients:    from {s['info']['patients_from']}")
+    lines += _group_lines(s)
     if s.get("patients_with_several_classes"):
         lines.append(f"note:        {s['patients_with_several_classes']} patients have slices of several classes")
+    if s.get("positive_class"):
+        lines.append(f"positive:    {s['positive_class']['reason']}")
     (h0, h1), (w0, w1) = s["height_range"], s["width_range"]
     lines += [
         f"image size:  height {h0}..{h1}, width {w0}..{w1} (median {s['median_size'][0]:g} x {s['median_size'][1]:g})",

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from medgan.data.readers import axial_display, crop_window, load_nifti_canonical, read_image
+from medgan.data.readers import axial_display, crop_window, image_stem, load_nifti_canonical, read_image
 from medgan.data.types import LoadedData, finalize
 from medgan.errors import ConfigError, DataError
 
@@ -109,7 +109,7 @@ def load_csv_volumes(path: Path, roi: int = 0, units: str | None = None) -> Load
                 raise DataError(f"{where}: mask {mask_path.name} has shape {mask.shape}, volume {vol_path.name} "
                                 f"{data.shape}", "the mask must be a segmentation on the volume's voxel grid")
         n = data.shape[2]
-        patient = row.get(cols.get("patient", ""), "") or vol_path.name.split(".")[0]
+        patient = row.get(cols.get("patient", ""), "") or image_stem(vol_path.name)
         for k in parse_slices(row[cols["slice"]], where):
             if not 0 <= k < n:
                 raise DataError(f"{where}: slice {k} out of range for {vol_path.name} ({n} axial slices: 0..{n - 1})",
@@ -229,7 +229,7 @@ def load_datalist(path: Path, split: str = "training", units: str | None = None,
         if not img_path.exists():
             raise DataError(f"{path}: image {img_path} not found", "image paths are relative to the JSON's folder")
         image, meta = read_image(img_path, units)
-        patient = str(e.get("patient") or meta.pop("patient", None) or img_path.name.split(".")[0])
+        patient = str(e.get("patient") or meta.pop("patient", None) or image_stem(img_path.name))
         meta.pop("patient", None)
         items.append({"image": image, "label": label, "patient": patient, "source": str(img_path),
                       "orig_size": tuple(int(s) for s in image.shape), **meta})

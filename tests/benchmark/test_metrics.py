@@ -106,3 +106,40 @@ def test_weighted_scorer_equals_scoring_the_drawn_cases(positive, n_classes):
         slow = M.score_predictions(probs[idx], labels[idx], thresholds, positive)
         for m in M.METRICS:
             assert fast[m] == pytest.approx(slow[m], abs=1e-12, nan_ok=True), m
+
+
+@pytest.mark.parametrize("positive,n_classes", [(1, 2), (None, 3)])
+def test_weighted_scorer_fast_path_equals_sklearn_sample_weight(positive, n_classes):
+    from sklearn.metrics import confusion_matrix, roc_auc_score
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, n_classes, 50)
+    probs = rng.dirichlet(np.ones(n_classes), 50).round(1)  # ties
+    thresholds = {c: 0.4 for c in range(n_classes)}
+    scorer = M.WeightedScorer(probs, labels, thresholds, positive)
+    classes = [positive] if positive is not None else list(range(n_classes))
+    for _ in range(10):
+        w = np.bincount(rng.integers(0, 50, 50), minlength=50)
+        fast = scorer.score(w)
+        sens, spec, aucs = [], [], []
+        for c in classes:
+            t, s = labels == c, probs[:, c]
+            (tn, fp), (fn, tp) = confusion_matrix(t, s >= 0.4, labels=[False, True], sample_weight=w)
+            sens.append(tp / (tp + fn))
+            spec.append(tn / (tn + fp))
+            aucs.append(roc_auc_score(t, s, sample_weight=w))
+        assert fast["sensitivity"] == pytest.approx(np.mean(sens), abs=1e-12)
+        assert fast["specificity"] == pytest.approx(np.mean(spec), abs=1e-12)
+        assert fast["auc"] == pytest.approx(np.mean(aucs), abs=1e-12)
+
+
+def test_roc_points_match_the_definition_and_one_class_gives_zeros():
+    t = np.array([1, 0, 1, 0, 1], bool)
+    s = np.array([0.9, 0.9, 0.5, 0.2, 0.2])
+    fpr, tpr, thr = M.roc_curve_points(t, s)
+    assert np.isinf(thr[0]) and list(thr[1:]) == [0.9, 0.5, 0.2]
+    for f, r, h in zip(fpr, tpr, thr):
+        assert r == np.sum(t & (s >= h)) / 3 and f == np.sum(~t & (s >= h)) / 2
+    fpr, tpr, _ = M.roc_curve_points(np.zeros(3, bool), np.array([0.1, 0.2, 0.3]))
+    assert not tpr.any() and fpr[-1] == 1.0
+    assert np.isnan(M.roc_auc(np.ones(3, bool), np.array([0.1, 0.2, 0.3])))

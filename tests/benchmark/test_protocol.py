@@ -199,3 +199,11 @@ def test_classifier_ensemble_averages_seeds(finished, tmp_path):
     cfg.classifier.ensemble = 0
     with pytest.raises(ConfigError, match="ensemble"):
         cfg.validate()
+
+
+def test_report_says_which_class_was_taken_as_positive(finished):
+    out, _, _, results = finished  # tiny_data's class0/class1: the names cannot tell
+    reason = results["data"]["positive_class_reason"]
+    assert results["data"]["positive_class"] == "class1" and "cannot tell" in reason
+    assert f"Positive class: {reason}." in (out / "report.md").read_text()
+    assert "--positive-class class0 or --positive-class class1" in reason
