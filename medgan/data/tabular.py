@@ -170,7 +170,10 @@ def load_npz(path: Path, split: str = "all", class_names: list[str] | None = Non
     items: list[dict[str, Any]] = []
     labels_all: list[str] = []
     for s in present:
-        images, labels = npz[f"{s}_images"], np.asarray(npz[f"{s}_labels"]).reshape(len(npz[f"{s}_labels"]), -1)
+        images, labels = _npz_array(npz, f"{s}_images", path), _npz_array(npz, f"{s}_labels", path, numeric=False)
+        labels = labels.reshape(len(labels), -1) if labels.ndim else labels.reshape(1, -1)
+        if images.ndim == 0:
+            raise DataError(f"{path}: {s}_images is a single value, not an image array", "use a MedMNIST-format .npz")
         if images.shape[0] != labels.shape[0]:
             raise DataError(f"{path}: {s}_images has {images.shape[0]} images but {s}_labels {labels.shape[0]}",
                             "the image and label arrays must have the same length")
@@ -195,6 +198,33 @@ def load_npz(path: Path, split: str = "all", class_names: list[str] | None = Non
     return finalize(items, names, str(path), info)
 
 
+def _npz_array(npz: Any, key: str, path: Path, numeric: bool = True) -> np.ndarray:
+    """``npz[key]`` as a numeric array; DataError for object (pickled) arrays or unreadable members."""
+    try:
+        arr = npz[key]
+    except ValueError as exc:  # "Object arrays cannot be loaded when allow_pickle=False"
+        raise DataError(f"{path}: {key} is an object array ({exc})",
+                        "save numeric arrays (uint8/float) with np.savez; medgan never unpickles data") from None
+    except Exception as exc:  # a corrupt zip member
+        raise DataError(f"{path}: cannot read {key} ({type(exc).__name__}: {exc})", "re-create the .npz file") from None
+    if numeric and not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise DataError(f"{path}: {key} has dtype {arr.dtype}, expected numbers", "save numeric arrays with np.savez")
+    return arr
+
+
+def _as_written(resolved: list[dict[str, Any]], written: Any) -> list[dict[str, Any]]:
+    """MONAI's entries with every value but "image" as written in the JSON.
+
+    ``load_decathlon_datalist`` turns any string value that names an existing path beside the JSON
+    (a label ``normal`` next to a ``normal/`` folder, ``..``) into an absolute path; labels and patient
+    ids are names, not paths.
+    """
+    if not isinstance(written, list) or len(written) != len(resolved):
+        return resolved
+    return [{**e, **{k: v for k, v in w.items() if k != "image"}} if isinstance(w, dict) else e
+            for e, w in zip(resolved, written)]
+
+
 def load_datalist(path: Path, split: str = "training", units: str | None = None, **_: Any) -> LoadedData:
     """MONAI datalist ``.json`` (``load_decathlon_datalist``): entries with "image" + "label" (+ "patient").
 
@@ -215,6 +245,7 @@ def load_datalist(path: Path, split: str = "training", units: str | None = None,
         entries = load_decathlon_datalist(str(path), is_segmentation=False, data_list_key=split)
     except Exception as exc:
         raise DataError(f"{path}: not a valid datalist ({exc})", "each entry needs 'image' and 'label'") from None
+    entries = _as_written(entries, raw[split])
     for n, e in enumerate(entries):
         missing = [k for k in ("image", "label") if k not in e]
         if missing:

@@ -89,3 +89,16 @@ def describe_type(tp: Any) -> str:
 
 def _plural(tp: Any) -> str:
     return {int: "integers", float: "numbers", str: "strings", bool: "true/false values"}.get(tp, "values")
+
+
+def check_range(flag: str, value: Any, minimum: float | None = None, maximum: float | None = None,
+                example: str | None = None) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is a finite number in ``[minimum, maximum]`` (None: no bound)."""
+    if value is None:
+        return
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+    if not ok:
+        bounds = (f">= {minimum:g}" if maximum is None else f"<= {maximum:g}" if minimum is None
+                  else f"between {minimum:g} and {maximum:g}")
+        raise ConfigError(f"{flag} must be {bounds}, got {value!r}", f"e.g. {flag} {example}" if example else f"use {flag} {bounds}")
