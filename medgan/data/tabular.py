@@ -75,10 +75,15 @@ def load_csv_volumes(path: Path, roi: int = 0, units: str | None = None) -> Load
         raise ConfigError(f"roi must be 0 (whole slices) or a window side of at least 8 pixels, got {roi!r}",
                           "use e.g. slices.csv:roi=64")
     path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        found = [f.strip() for f in (reader.fieldnames or [])]
-        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            found = [f.strip() for f in (reader.fieldnames or [])]
+            rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if isinstance(v, str) or v is None}
+                    for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read the CSV ({exc})", "save it as UTF-8 text with a header line "
+                        "path,slice,label[,patient]") from None
     cols: dict[str, str] = {}
     for canon, names in CSV_COLUMNS.items():
         hit = next((f for f in found if f.lower() in names), None)
@@ -171,7 +176,7 @@ def load_npz(path: Path, split: str = "all", class_names: list[str] | None = Non
     labels_all: list[str] = []
     for s in present:
         images, labels = _npz_array(npz, f"{s}_images", path), _npz_array(npz, f"{s}_labels", path, numeric=False)
-        labels = labels.reshape(len(labels), -1) if labels.ndim else labels.reshape(1, -1)
+        labels = labels.reshape(len(labels), -1) if labels.ndim and labels.size else labels.reshape(-1, 1)
         if images.ndim == 0:
             raise DataError(f"{path}: {s}_images is a single value, not an image array", "use a MedMNIST-format .npz")
         if images.shape[0] != labels.shape[0]:
@@ -251,6 +256,9 @@ def load_datalist(path: Path, split: str = "training", units: str | None = None,
         if missing:
             raise DataError(f"{path}: entry {n} of {split!r} lacks key(s) {missing}; found {sorted(e)}",
                             "each entry needs 'image' (a path) and 'label' (class name or index)")
+        if not isinstance(e["image"], str) or not isinstance(e["label"], (str, int)) or isinstance(e["label"], bool):
+            raise DataError(f"{path}: entry {n} of {split!r} has image {e['image']!r} and label {e['label']!r}",
+                            "'image' is one path (a string), 'label' a class name or an integer index")
     declared = raw.get("labels") or raw.get("classes")
     names = [str(c) for c in declared] if isinstance(declared, list) else None
     label_idx, class_names = _class_index([str(e["label"]) for e in entries], names)

@@ -23,7 +23,7 @@ from torch import nn
 from medgan.data.windows import IntensityWindow
 from medgan.errors import CheckpointError, ConfigError, MedganError
 from medgan.models import build_generator
-from medgan.training.export import read_generator_export
+from medgan.training.export import check_export_meta, read_generator_export
 from medgan.utils import sha256_file
 from medgan.utils.device import resolve_device
 from medgan.utils.seeding import derive_seed
@@ -176,6 +176,7 @@ def _read_bundle(root: Path) -> tuple[nn.Module, dict[str, Any]]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{meta_path} is not a medgan bundle metadata file ({exc!r})",
                               "point at a bundle written by `medgan export-bundle`") from None
+    check_export_meta(meta, meta_path)
     digest = sha256_file(weights)
     if digest != meta.get("weights_sha256"):
         raise CheckpointError(f"{weights} does not match {meta_path.name} (sha256 {digest[:12]}..., expected "

@@ -93,3 +93,33 @@ def test_data_per_class_zero_exit_2(png_folder, tmp_path, capsys):
     preview = tmp_path / "p.png"
     assert main(["data", "--data", str(png_folder), "--preview", str(preview), "--per-class", "0"]) == 2
     assert "--per-class must be >= 1" in capsys.readouterr().err and not preview.exists()
+
+
+def test_csv_that_is_not_utf8_is_data_error(tmp_path):
+    path = tmp_path / "slices.csv"
+    path.write_bytes(b"path,slice,label\n\xff\xfe.nii.gz,1,a\n")
+    with pytest.raises(DataError, match="cannot read the CSV"):
+        load_data(str(path))
+
+
+@pytest.mark.parametrize("entry", [{"image": None, "label": 0}, {"image": ["a.png"], "label": 0},
+                                   {"image": "a.png", "label": None}])
+def test_datalist_entry_of_the_wrong_type_is_data_error(tmp_path, entry):
+    write_png(tmp_path / "a.png", pattern(12, 12, seed=1).astype(np.uint8))
+    path = tmp_path / "datalist.json"
+    path.write_text(json.dumps({"training": [entry]}))
+    with pytest.raises(DataError, match="entry 0"):
+        load_data(str(path))
+
+
+def test_npz_with_no_images_is_data_error(tmp_path):
+    path = tmp_path / "empty.npz"
+    np.savez(path, train_images=np.zeros((0, 4, 4), np.uint8), train_labels=np.zeros((0,), np.int64))
+    with pytest.raises(DataError):
+        load_data(str(path))
+
+
+@pytest.mark.parametrize("window", ["nan,80", "40,inf"])
+def test_window_that_is_not_finite_exit_2(capsys, window):
+    assert main(["data", "--data", "phantom:n_per_class=1,size=32", "--window", window]) == 2
+    assert "finite" in capsys.readouterr().err

@@ -173,3 +173,16 @@ def test_bundle_out_that_is_a_file_exit_2(tmp_path, export_dir, capsys):
     blocker.write_text("x")
     assert main(["export-bundle", "--checkpoint", str(export_dir), "--out", str(blocker)]) == 2
     assert "is an existing file" in capsys.readouterr().err and blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("key, value", [("arch", [1]), ("model", ["x"]), ("format_version", "x"), ("window", "zz"),
+                                        ("class_names", "ab"), ("window", {"units": "HU", "width": -1})])
+def test_malformed_generator_json_is_checkpoint_error(tmp_path, export_dir, key, value):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "generator.safetensors").write_bytes((export_dir / "generator.safetensors").read_bytes())
+    meta = json.loads((export_dir / "generator.json").read_text())
+    meta[key] = value
+    (run / "generator.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=key):
+        load_generator(run)
