@@ -117,3 +117,10 @@ def test_train_resume_with_a_corrupt_config_json(tmp_path, capsys):
 
 def test_evaluate_seed_out_of_range(tmp_path, capsys):
     _fails_clearly(capsys, COMMANDS["evaluate"] + ["--out", str(tmp_path / "q"), "--seed", "-1"], "--seed")
+
+
+def test_benchmark_out_with_a_damaged_config_json(tmp_path, capsys):
+    out = tmp_path / "bench"
+    out.mkdir()
+    (out / "config.json").write_text("{damaged")
+    _fails_clearly(capsys, COMMANDS["benchmark"] + ["--out", str(out)], "config.json")
