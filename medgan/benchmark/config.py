@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from medgan.benchmark.classifier import ClassifierConfig, check_arch
 from medgan.errors import ConfigError
 from medgan.models.registry import MODELS
-from medgan.utils.config import reject_unknown_keys
+from medgan.training.config import TrainConfig
+from medgan.utils.config import check_field_types, reject_unknown_keys
 
 THRESHOLD_METHODS = ("youden", "target_sensitivity", "fixed")
 SYNTHETIC_FILTERS = ("none", "baseline")
@@ -103,15 +105,19 @@ class BenchmarkConfig:
     preset: str = "default"
 
     def validate(self) -> "BenchmarkConfig":
-        """Raise :class:`ConfigError` on an impossible option; return self."""
+        """Raise :class:`ConfigError` on an impossible option (wrong type, out of range); return self."""
+        ratios = self.ratios if isinstance(self.ratios, (tuple, list)) else ()
+        if not ratios or not all(_finite(r) and r >= 0 for r in ratios):
+            raise ConfigError(f"--ratios must be finite numbers >= 0, got {self.ratios}", "e.g. --ratios 0,0.5,1,2")
+        check_field_types(self, "benchmark option")
+        check_field_types(self.classifier, "classifier option")
+        self._check_ranges()
         if self.folds < 2:
             raise ConfigError(f"--folds must be at least 2, got {self.folds}", "use e.g. --folds 5")
         if self.repeats < 1:
             raise ConfigError(f"--repeats must be at least 1, got {self.repeats}", "use e.g. --repeats 2")
         if not 0 < self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}", "use e.g. 0.2")
-        if not self.ratios or any(r < 0 for r in self.ratios):
-            raise ConfigError(f"--ratios must be non-negative numbers, got {self.ratios}", "e.g. --ratios 0,0.5,1,2")
         bad = [m for m in self.models if m not in MODELS]
         if bad or not self.models:
             raise ConfigError(f"unknown GAN model {bad or self.models}", "use --model cgan, dcgan or both")
@@ -126,7 +132,43 @@ class BenchmarkConfig:
             raise ConfigError("classifier epochs must be >= 1", "e.g. 30")
         if self.classifier.ensemble < 1:
             raise ConfigError(f"classifier ensemble must be >= 1, got {self.classifier.ensemble}", "e.g. 1 or 3")
+        self._check_gan_options()
         return self
+
+    def _check_ranges(self) -> None:
+        c = self.classifier
+        checks = [
+            ("target_sensitivity", self.target_sensitivity, 0 < self.target_sensitivity < 1, "in (0, 1), e.g. 0.9"),
+            ("tstr_ratio", self.tstr_ratio, self.tstr_ratio > 0 or not self.tstr, "> 0 (with tstr), e.g. 1"),
+            ("gan_steps", self.gan_steps, self.gan_steps is None or self.gan_steps >= 1, ">= 1 (or null: the trainer's default)"),
+            ("n_boot", self.n_boot, self.n_boot >= 1, ">= 1, e.g. 1000"),
+            ("dedup_threshold", self.dedup_threshold, self.dedup_threshold > 0, "> 0 (a correlation, e.g. 0.99)"),
+            ("seed", self.seed, 0 <= self.seed < 2 ** 62, "0 .. 2**62-1"),
+            ("image_size", self.image_size, self.image_size in (16, 32, 64, 128, 256), "16, 32, 64, 128 or 256"),
+            ("classifier.dropout", c.dropout, 0 <= c.dropout < 1, "in [0, 1), e.g. 0.2"),
+            ("classifier.channels", c.channels, all(ch >= 1 for ch in c.channels), "positive widths, e.g. [8, 16, 32, 64]"),
+            ("classifier.min_steps", c.min_steps, c.min_steps >= 0, ">= 0"),
+            ("classifier.batch_size", c.batch_size, c.batch_size >= 2, ">= 2, e.g. 32"),
+            ("classifier.lr", c.lr, c.lr > 0, "> 0, e.g. 2e-3"),
+            ("classifier.weight_decay", c.weight_decay, c.weight_decay >= 0, ">= 0"),
+            ("classifier.patience", c.patience, c.patience >= 0, ">= 0 (0: no early stopping)"),
+        ]
+        for name, value, ok, allowed in checks:
+            if not ok:
+                flag = f"--{name.replace('_', '-')}" if name in ("target_sensitivity", "gan_steps", "seed", "image_size") else name
+                raise ConfigError(f"{flag} must be {allowed}, got {value!r}", f"set {name} to a value {allowed}")
+
+    def _check_gan_options(self) -> None:
+        """The per-fold GAN options (gan_steps, gan_options) must make a valid TrainConfig for every model."""
+        for model in self.models:
+            wanted: dict[str, Any] = {"model": model, "image_size": self.image_size, "holdout_fraction": 0.0,
+                                      "sample_every": 0, "checkpoint_every": 500}
+            if self.gan_steps is not None:
+                wanted["steps"] = self.gan_steps
+            try:
+                TrainConfig.from_dict({**wanted, **self.gan_options, "device": "cpu"})
+            except ConfigError as exc:
+                raise ConfigError(f"gan_options (the GAN trained in each fold): {exc.message}", exc.hint) from None
 
     @property
     def synthetic_ratios(self) -> tuple[float, ...]:
@@ -145,12 +187,12 @@ class BenchmarkConfig:
         """Build from a (JSON) dict; unknown keys raise :class:`ConfigError`."""
         reject_unknown_keys(d, cls, "benchmark config keys")
         d = dict(d)
-        clf = dict(d.pop("classifier", {}) or {})
+        clf = _object(d.pop("classifier", {}) or {}, "classifier")
         reject_unknown_keys(clf, ClassifierConfig, "classifier config keys")
-        if "channels" in clf:
+        if isinstance(clf.get("channels"), list):
             clf["channels"] = tuple(clf["channels"])
         for k in ("ratios", "models"):
-            if k in d:
+            if isinstance(d.get(k), list):
                 d[k] = tuple(d[k])
         return cls(classifier=ClassifierConfig(**clf), **d)
 
@@ -165,6 +207,18 @@ class BenchmarkConfig:
             if d["classifier"].get(key) == default:                # hash as before: older runs still resume
                 d["classifier"].pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    """``value`` as a dict; ConfigError naming ``name`` when it is not a JSON object."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"benchmark option {name} must be a JSON object, got {value!r}",
+                          f'write {name} as an object, e.g. "{name}": {{"epochs": 30}}')
+    return dict(value)
 
 
 #: Options added after runs were committed, with the value those runs used.
@@ -196,7 +250,7 @@ def config_from_dict(d: dict[str, Any]) -> BenchmarkConfig:
     if preset not in ("default", "quick"):
         raise ConfigError(f"unknown preset {preset!r}", "use 'default' or 'quick'")
     base = (quick_config() if preset == "quick" else default_config()).to_dict()
-    clf = {**base["classifier"], **(d.pop("classifier", None) or {})}
+    clf = {**base["classifier"], **_object(d.pop("classifier", None) or {}, "classifier")}
     base.update(d)
     base["classifier"] = clf
     return BenchmarkConfig.from_dict(base).validate()

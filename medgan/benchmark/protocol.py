@@ -80,7 +80,13 @@ def _check_or_write_config(out: Path, config: BenchmarkConfig, data_fp: str) -> 
     path = out / "config.json"
     payload = {"config": config.to_dict(), "protocol_hash": config.protocol_hash(), "data_fingerprint": data_fp}
     if path.exists():
-        old = json.loads(path.read_text())
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path} is not a readable benchmark config ({exc})",
+                              "choose a new --out directory, or delete the damaged config.json to start over") from None
+        if not isinstance(old, dict):
+            old = {}
         if old.get("protocol_hash") != payload["protocol_hash"] or old.get("data_fingerprint") != data_fp:
             raise ConfigError(
                 f"{out} holds a benchmark with different options or data",

@@ -10,6 +10,9 @@ from medgan.benchmark.config import config_from_dict, load_config
 from medgan.benchmark.protocol import run_benchmark
 from medgan.data.loaders import with_patient_regex
 from medgan.models.registry import MODELS
+from medgan.utils.config import check_range
+from medgan.utils.lock import output_lock
+from medgan.utils.paths import ensure_output_dir
 
 
 def _ratios(text: str) -> tuple[float, ...]:
@@ -107,12 +110,16 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
 
+    ensure_output_dir(args.out, "--out")
+    check_range("--threads", args.threads, 0, example="0 (auto) or 4")
+    check_range("--workers", args.workers, 0, example="0 (auto) or 2")
     cfg = build_config(args)
     torch.set_num_threads(args.threads or idle_cores())
     torch.manual_seed(cfg.seed)  # entry point: seed the world (the library itself uses explicit seeds)
     command = "medgan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["benchmark"] else None
-    results = run_benchmark(cfg, args.out, progress=not args.no_progress, log=lambda s: print(s, flush=True),
-                            command=command, workers=args.workers)
+    with output_lock(args.out, "--out"):
+        results = run_benchmark(cfg, args.out, progress=not args.no_progress, log=lambda s: print(s, flush=True),
+                                command=command, workers=args.workers)
     def pts(d: dict) -> str:
         f = lambda v: "n/a" if v is None else f"{100 * v:+.1f}"  # noqa: E731
         return f"{f(d['mean'])} points [95 % CI {f(d['ci95'][0])}, {f(d['ci95'][1])}]"

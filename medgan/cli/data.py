@@ -8,6 +8,8 @@ from medgan.benchmark.protocol import positive_choice
 from medgan.data import load_data
 from medgan.data.summary import format_summary, summarize, write_preview
 from medgan.data.windows import IntensityWindow
+from medgan.utils.config import check_range
+from medgan.utils.paths import ensure_output_file
 
 
 def register(subparsers) -> None:
@@ -35,6 +37,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, summarise, preview."""
+    check_range("--per-class", args.per_class, 1, example="8")
+    if args.preview:
+        ensure_output_file(args.preview, "--preview")
     options = {"units": args.units} if args.units else {}
     if args.patient_regex is not None:
         options["patient_regex"] = args.patient_regex

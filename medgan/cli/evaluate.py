@@ -9,6 +9,8 @@ from medgan.data import grouped_split, load_data, prepare_tensors
 from medgan.errors import ConfigError, DataError
 from medgan.evaluation import evaluate_quality, quality_summary_markdown
 from medgan.synthesis import load_generator
+from medgan.utils.config import check_range
+from medgan.utils.paths import ensure_output_dir
 
 __all__ = ["register", "run", "split_real"]
 
@@ -76,8 +78,10 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
 
+    ensure_output_dir(args.out, "--out")
     if args.per_class < 2:
         raise ConfigError(f"--per-class must be >= 2, got {args.per_class}", "e.g. --per-class 100")
+    check_range("--seed", args.seed, 0, 2 ** 31 - 1, example="0")
     torch.manual_seed(args.seed)  # entry point: seed the world (library code uses explicit generators)
     sampler = load_generator(Path(args.checkpoint))
     data = load_data(args.data)

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from medgan.synthesis.bundle import export_bundle
+from medgan.utils.paths import ensure_output_dir
 
 
 def register(subparsers) -> None:
@@ -22,6 +23,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    ensure_output_dir(args.out, "--out")
     root = export_bundle(args.checkpoint, args.out)
     print(f"wrote MONAI bundle {root}\n  run: python -m monai.bundle run --config_file {root}/configs/inference.json",
           file=sys.stderr)

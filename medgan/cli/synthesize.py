@@ -9,6 +9,9 @@ from medgan.data import load_data, prepare_tensors
 from medgan.errors import ConfigError
 from medgan.evaluation.memorization import find_near_copies
 from medgan.synthesis import load_generator, synthesize_to_dir
+from medgan.utils.config import check_range
+from medgan.utils.lock import output_lock
+from medgan.utils.paths import ensure_output_dir
 
 
 def register(subparsers) -> None:
@@ -76,14 +79,21 @@ def parse_codes(text: str, n_codes: int) -> list[float]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check the options, load the generator, write the images + datalist (the folder locked meanwhile)."""
+    ensure_output_dir(args.out, "--out")
+    check_range("--per-class", args.per_class, 1, example="100")
+    check_range("--batch-size", args.batch_size, 1, example="64")
+    check_range("--drop-near-copies", args.drop_near_copies, 0, example="0.02")
     if args.drop_near_copies is not None and not args.data:
         raise ConfigError("--drop-near-copies needs the training data to compare with",
                           "add --data SPEC (the spec the generator was trained on)")
     sampler = load_generator(args.checkpoint, device=args.device)
     drop = near_copy_filter(sampler, args.data, args.drop_near_copies) if args.drop_near_copies is not None else None
     codes = parse_codes(args.codes, sampler.info_codes) if args.codes else None
-    path = synthesize_to_dir(sampler, args.out, args.per_class, fmt=args.format, seed=args.seed,
-                             batch_size=args.batch_size, progress=not args.no_progress, drop_filter=drop, codes=codes)
+    with output_lock(args.out, "--out"):
+        path = synthesize_to_dir(sampler, args.out, args.per_class, fmt=args.format, seed=args.seed,
+                                 batch_size=args.batch_size, progress=not args.no_progress, drop_filter=drop,
+                                 codes=codes)
     n = args.per_class * sampler.num_classes
     print(f"wrote {n} {args.format} images ({', '.join(sampler.class_names)}) and {path}", file=sys.stderr)
     return 0

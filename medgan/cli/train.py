@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from medgan.data import load_data, prepare_tensors
 from medgan.models.registry import MODELS
 from medgan.training import TrainConfig, train
+from medgan.training.config import read_config_json
+from medgan.utils.config import check_range
+from medgan.utils.paths import ensure_output_dir
 
 #: CLI flag -> TrainConfig field (only flags the user actually passes override the config file).
 OVERRIDES = {"model": "model", "image_size": "image_size", "steps": "steps", "batch_size": "batch_size",
@@ -59,7 +61,7 @@ def build_config(args: argparse.Namespace):
     base: dict = {}
     source = args.config or (Path(args.out) / "config.json" if args.resume and (Path(args.out) / "config.json").is_file() else None)
     if source:
-        base = TrainConfig.from_json(source).to_dict() if args.config else json.loads(Path(source).read_text())
+        base = TrainConfig.from_json(source).to_dict() if args.config else read_config_json(source)
         base.pop("class_names", None)
     for flag, field in OVERRIDES.items():
         value = getattr(args, flag, None)
@@ -75,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
 
+    ensure_output_dir(args.out, "--out")
+    check_range("--threads", args.threads, 0, example="0 (torch's choice) or 4")
     config = build_config(args)
     torch.manual_seed(config.seed)  # entry points may seed the world; the library uses its own generators
     options = {"units": args.units} if args.units else {}

@@ -17,6 +17,10 @@ from medgan.errors import DataError
 PIL_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
 DICOM_SUFFIXES = {".dcm", ".dicom", ".ima"}
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+#: Largest 2-D image read (pixels): a CT slice is ~0.25 MP; a bigger file is a photo, a scan or a bomb.
+MAX_PIXELS = 64_000_000
+#: Words of pydicom's messages when a compressed transfer syntax has no decoder installed.
+_NO_DECODER = ("pylibjpeg", "plugin", "handler", "decoder", "dependenc", "not supported", "gdcm")
 
 
 def image_kind(path: Path) -> str | None:
@@ -80,12 +84,16 @@ def read_pil(path: Path, units: str | None = None) -> tuple[np.ndarray, dict[str
     fmt = PIL_SUFFIXES[path.suffix.lower()]
     try:
         with Image.open(path) as im:
+            _check_pixels(path, *im.size)
             im.load()
             mode = im.mode
             if mode in ("L", "P", "RGB", "RGBA", "LA", "CMYK", "YCbCr", "1"):
                 arr = np.asarray(im.convert("L"), dtype=np.float32)
                 return arr, {"format": fmt, "mode": mode, "units": "uint8"}
             arr = np.asarray(im)
+    except Image.DecompressionBombError as exc:  # PIL's own limit (2 x MAX_IMAGE_PIXELS) is above ours
+        raise DataError(f"{path}: image too large to read ({exc})",
+                        f"medgan reads images up to {MAX_PIXELS / 1e6:g} megapixels: downscale the file") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"{path}: cannot read image ({exc})", "remove or replace the corrupt file") from None
     if arr.ndim == 3:  # multi-channel high bit depth: average the channels
@@ -101,6 +109,36 @@ def read_pil(path: Path, units: str | None = None) -> tuple[np.ndarray, dict[str
     )
 
 
+def _check_pixels(path: Path, width: int, height: int) -> None:
+    """DataError before decoding an image larger than :data:`MAX_PIXELS`."""
+    if int(width) * int(height) > MAX_PIXELS:
+        raise DataError(f"{path}: image is {width} x {height} = {width * height / 1e6:.3g} megapixels, more than the "
+                        f"{MAX_PIXELS / 1e6:g} megapixels medgan reads", "downscale it (CT slices are usually 512 x 512) "
+                        "or remove it from the data folder")
+
+
+def _dicom_decode_error(path: Path, ds: Any, exc: Exception) -> DataError:
+    """The DataError for pixel data that does not decode: cut short, missing, or a codec not installed."""
+    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        return DataError(f"{path}: DICOM file has no pixel data (it is cut short, or holds no image)",
+                         "copy the file again from its source, or remove it")
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax is not None and not syntax.is_compressed and "PixelData" in ds:
+        frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+        expected = (int(getattr(ds, "Rows", 0)) * int(getattr(ds, "Columns", 0)) * int(getattr(ds, "SamplesPerPixel", 1) or 1)
+                    * frames * int(getattr(ds, "BitsAllocated", 16) or 16) // 8)
+        have = len(ds.PixelData)
+        if have < expected:
+            return DataError(f"{path}: DICOM file is cut short: its pixel data hold {have} of the {expected} bytes "
+                             f"a {ds.Rows} x {ds.Columns} image needs",
+                             "the file is truncated (an interrupted copy or download): copy it again, or remove it")
+    if syntax is not None and syntax.is_compressed and any(k in str(exc).lower() for k in _NO_DECODER):
+        return DataError(f"{path}: cannot decode compressed DICOM pixel data ({getattr(syntax, 'name', syntax)}: {exc})",
+                         "install pylibjpeg and pylibjpeg-libjpeg (JPEG-compressed DICOM) or replace the file")
+    return DataError(f"{path}: cannot decode DICOM pixel data ({exc})",
+                     "the file is corrupt (cut short or a header that does not match its pixels): replace or remove it")
+
+
 def read_dicom(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """DICOM -> HU via RescaleSlope/RescaleIntercept (JPEG-compressed files need pylibjpeg)."""
     import pydicom
@@ -109,13 +147,12 @@ def read_dicom(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
         ds = pydicom.dcmread(str(path))
     except Exception as exc:  # pydicom raises many types for corrupt files
         raise DataError(f"{path}: not a readable DICOM file ({exc})", "remove or replace the corrupt file") from None
+    rows, cols = int(getattr(ds, "Rows", 0) or 0), int(getattr(ds, "Columns", 0) or 0)
+    _check_pixels(path, cols, rows)
     try:
         pixels = ds.pixel_array
     except Exception as exc:
-        raise DataError(
-            f"{path}: cannot decode DICOM pixel data ({exc})",
-            "install pylibjpeg and pylibjpeg-libjpeg (JPEG-compressed DICOM) or replace the file",
-        ) from None
+        raise _dicom_decode_error(path, ds, exc) from None
     if pixels.ndim != 2:
         raise DataError(f"{path}: DICOM pixel data has shape {pixels.shape}, expected one 2-D slice",
                         "split multi-frame or colour DICOM into single grey slices")

@@ -75,10 +75,15 @@ def load_csv_volumes(path: Path, roi: int = 0, units: str | None = None) -> Load
         raise ConfigError(f"roi must be 0 (whole slices) or a window side of at least 8 pixels, got {roi!r}",
                           "use e.g. slices.csv:roi=64")
     path = Path(path)
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        found = [f.strip() for f in (reader.fieldnames or [])]
-        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            found = [f.strip() for f in (reader.fieldnames or [])]
+            rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if isinstance(v, str) or v is None}
+                    for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read the CSV ({exc})", "save it as UTF-8 text with a header line "
+                        "path,slice,label[,patient]") from None
     cols: dict[str, str] = {}
     for canon, names in CSV_COLUMNS.items():
         hit = next((f for f in found if f.lower() in names), None)
@@ -170,7 +175,10 @@ def load_npz(path: Path, split: str = "all", class_names: list[str] | None = Non
     items: list[dict[str, Any]] = []
     labels_all: list[str] = []
     for s in present:
-        images, labels = npz[f"{s}_images"], np.asarray(npz[f"{s}_labels"]).reshape(len(npz[f"{s}_labels"]), -1)
+        images, labels = _npz_array(npz, f"{s}_images", path), _npz_array(npz, f"{s}_labels", path, numeric=False)
+        labels = labels.reshape(len(labels), -1) if labels.ndim and labels.size else labels.reshape(-1, 1)
+        if images.ndim == 0:
+            raise DataError(f"{path}: {s}_images is a single value, not an image array", "use a MedMNIST-format .npz")
         if images.shape[0] != labels.shape[0]:
             raise DataError(f"{path}: {s}_images has {images.shape[0]} images but {s}_labels {labels.shape[0]}",
                             "the image and label arrays must have the same length")
@@ -195,6 +203,33 @@ def load_npz(path: Path, split: str = "all", class_names: list[str] | None = Non
     return finalize(items, names, str(path), info)
 
 
+def _npz_array(npz: Any, key: str, path: Path, numeric: bool = True) -> np.ndarray:
+    """``npz[key]`` as a numeric array; DataError for object (pickled) arrays or unreadable members."""
+    try:
+        arr = npz[key]
+    except ValueError as exc:  # "Object arrays cannot be loaded when allow_pickle=False"
+        raise DataError(f"{path}: {key} is an object array ({exc})",
+                        "save numeric arrays (uint8/float) with np.savez; medgan never unpickles data") from None
+    except Exception as exc:  # a corrupt zip member
+        raise DataError(f"{path}: cannot read {key} ({type(exc).__name__}: {exc})", "re-create the .npz file") from None
+    if numeric and not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise DataError(f"{path}: {key} has dtype {arr.dtype}, expected numbers", "save numeric arrays with np.savez")
+    return arr
+
+
+def _as_written(resolved: list[dict[str, Any]], written: Any) -> list[dict[str, Any]]:
+    """MONAI's entries with every value but "image" as written in the JSON.
+
+    ``load_decathlon_datalist`` turns any string value that names an existing path beside the JSON
+    (a label ``normal`` next to a ``normal/`` folder, ``..``) into an absolute path; labels and patient
+    ids are names, not paths.
+    """
+    if not isinstance(written, list) or len(written) != len(resolved):
+        return resolved
+    return [{**e, **{k: v for k, v in w.items() if k != "image"}} if isinstance(w, dict) else e
+            for e, w in zip(resolved, written)]
+
+
 def load_datalist(path: Path, split: str = "training", units: str | None = None, **_: Any) -> LoadedData:
     """MONAI datalist ``.json`` (``load_decathlon_datalist``): entries with "image" + "label" (+ "patient").
 
@@ -215,11 +250,15 @@ def load_datalist(path: Path, split: str = "training", units: str | None = None,
         entries = load_decathlon_datalist(str(path), is_segmentation=False, data_list_key=split)
     except Exception as exc:
         raise DataError(f"{path}: not a valid datalist ({exc})", "each entry needs 'image' and 'label'") from None
+    entries = _as_written(entries, raw[split])
     for n, e in enumerate(entries):
         missing = [k for k in ("image", "label") if k not in e]
         if missing:
             raise DataError(f"{path}: entry {n} of {split!r} lacks key(s) {missing}; found {sorted(e)}",
                             "each entry needs 'image' (a path) and 'label' (class name or index)")
+        if not isinstance(e["image"], str) or not isinstance(e["label"], (str, int)) or isinstance(e["label"], bool):
+            raise DataError(f"{path}: entry {n} of {split!r} has image {e['image']!r} and label {e['label']!r}",
+                            "'image' is one path (a string), 'label' a class name or an integer index")
     declared = raw.get("labels") or raw.get("classes")
     names = [str(c) for c in declared] if isinstance(declared, list) else None
     label_idx, class_names = _class_index([str(e["label"]) for e in entries], names)

@@ -6,6 +6,8 @@ pretending they are HU. ``from_unit`` maps model outputs back to the window's un
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -45,6 +47,10 @@ class IntensityWindow:
     def __post_init__(self) -> None:
         if self.units not in ("HU", "uint8"):
             raise ConfigError(f"unknown intensity units {self.units!r}", "use 'HU' or 'uint8'")
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in (self.level, self.width)):
+            raise ConfigError(f"window level and width must be finite numbers, got {self.level!r},{self.width!r}",
+                              "e.g. --window 40,80 (level,width in HU) or a preset such as brain")
         if self.units == "HU" and not self.width > 0:
             raise ConfigError(f"window width must be > 0, got {self.width}", "e.g. --window 40,80")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Any, Callable
 
 from torch import nn
@@ -18,6 +19,16 @@ GENERATORS: dict[str, Callable[..., nn.Module]] = {"dcgan": PerClassGenerator, "
 DISCRIMINATORS: dict[str, Callable[..., nn.Module]] = {"dcgan": PerClassDiscriminator, "cgan": ProjectionDiscriminator,
                                                        "fastgan": FastGANDiscriminator}
 MODELS = tuple(GENERATORS)
+#: Size arguments: each must be a positive integer.
+SIZE_ARGS = ("num_classes", "latent_dim", "image_size", "ngf", "ndf", "in_channels", "out_channels")
+
+
+def _check_sizes(model: str, what: str, arch: dict[str, Any]) -> None:
+    for name in SIZE_ARGS:
+        value = arch.get(name, 1)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ConfigError(f"{model} {what}: {name}={value!r} is not allowed: use a positive integer",
+                              f"set {name} to an integer >= 1")
 
 
 def _build(table: dict[str, Callable[..., nn.Module]], what: str, model: str, arch: dict[str, Any]) -> nn.Module:
@@ -32,10 +43,12 @@ def _build(table: dict[str, Callable[..., nn.Module]], what: str, model: str, ar
     missing = [p.name for p in params.values() if p.default is inspect.Parameter.empty and p.name not in arch]
     if missing:
         raise ConfigError(f"{model} {what} needs argument(s) {missing}", "pass them, e.g. num_classes=3")
+    _check_sizes(model, what, arch)
     try:
         return cls(**arch)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"cannot build {model} {what} from {arch}: {exc}", "check the architecture values") from None
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ConfigError(f"cannot build the {model} {what}: {exc}",
+                          f"check the architecture values ({', '.join(sorted(arch))})") from None
 
 
 def build_generator(model: str, **arch: Any) -> nn.Module:

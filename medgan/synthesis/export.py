@@ -27,8 +27,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from medgan.errors import ConfigError
+from medgan.errors import CheckpointError, ConfigError
 from medgan.utils import atomic_path, atomic_save_json
+from medgan.utils.paths import ensure_output_dir
 
 __all__ = ["synthesize_to_dir", "FORMATS"]
 
@@ -39,7 +40,28 @@ NearCopyFilter = Callable[[torch.Tensor, int], torch.Tensor]
 
 def _safe_name(name: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
-    return keep or "class"
+    return keep if keep.strip(".") else "class"  # never "", "." or "..": those are not folders of their own
+
+
+def folder_names(class_names: list[str]) -> list[str]:
+    """One distinct folder (and file prefix) per class: the class name made file-safe, with ``_<class index>``
+    appended where two names would otherwise meet (``a/b`` and ``a_b``; ``Lesion`` and ``lesion`` on
+    case-insensitive file systems)."""
+    safe = [_safe_name(n) for n in class_names]
+    counts: dict[str, int] = {}
+    for s in safe:
+        counts[s.casefold()] = counts.get(s.casefold(), 0) + 1
+    out: list[str] = []
+    taken = {s.casefold() for s in safe if counts[s.casefold()] == 1}
+    for c, s in enumerate(safe):
+        name = s
+        if counts[s.casefold()] > 1:
+            name = f"{s}_{c}"
+            while name.casefold() in taken:
+                name += f"_{c}"
+        taken.add(name.casefold())
+        out.append(name)
+    return out
 
 
 def _spacing(meta: dict[str, Any]) -> tuple[float, str]:
@@ -112,7 +134,10 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
         raise ConfigError(f"unknown image format {fmt!r}", f"use one of {', '.join(FORMATS)}")
     if int(per_class) < 1:
         raise ConfigError(f"--per-class must be >= 1, got {per_class}", "e.g. --per-class 100")
-    out = Path(out_dir)
+    if isinstance(batch_size, bool) or int(batch_size) < 1:
+        raise ConfigError(f"--batch-size must be >= 1, got {batch_size}", "e.g. --batch-size 64")
+    out = ensure_output_dir(out_dir, "--out")
+    folders = folder_names(list(sampler.class_names))
     spacing, spacing_source = _spacing(sampler.meta)
     manifest = {
         "generator_fingerprint": sampler.fingerprint, "model": sampler.meta.get("model"), "seed": int(seed),
@@ -137,19 +162,22 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
     dropped = [0] * sampler.num_classes
     bar = tqdm(total=per_class * sampler.num_classes, desc="synthesize", unit="img", disable=not progress)
     for c, name in enumerate(sampler.class_names):
-        folder = out / "images" / _safe_name(name)
+        folder = out / "images" / folders[c]
         kept, j, preview = 0, 0, []
         while kept < per_class:
             if j >= max_tries * per_class:
                 raise ConfigError(f"class {name!r}: only {kept} of {per_class} candidates passed the near-copy filter "
                                   f"after {j} tries", "lower --per-class or relax the near-copy threshold")
             n = min(batch_size, per_class - kept) if drop_filter is None else batch_size
-            paths = [folder / f"{_safe_name(name)}_{kept + i:05d}{FORMATS[fmt]}" for i in range(n)]
+            paths = [folder / f"{folders[c]}_{kept + i:05d}{FORMATS[fmt]}" for i in range(n)]
             if drop_filter is None and all(p.is_file() for p in paths) and len(preview) >= 8:
                 imgs = None  # already written by an earlier run; nothing to recompute
             else:
                 imgs = sampler.sample([c] * n, sampler.class_seeds(c, n, seed, start=j), batch_size=batch_size,
                                       codes=codes)
+                if not torch.isfinite(imgs).all():
+                    raise CheckpointError(f"the generator produced NaN/inf pixels for class {name!r} "
+                                          "(no such image is written)", "its weights are broken: retrain, or use an earlier export")
                 if drop_filter is not None:
                     mask = torch.as_tensor(drop_filter(imgs, c), dtype=torch.bool).reshape(-1)
                     dropped[c] += int(mask.sum())
@@ -157,7 +185,7 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
             j += n
             count = n if imgs is None else len(imgs)
             for i in range(count):
-                path = folder / f"{_safe_name(name)}_{kept + i:05d}{FORMATS[fmt]}"
+                path = folder / f"{folders[c]}_{kept + i:05d}{FORMATS[fmt]}"
                 if imgs is not None:
                     unit = imgs[i, 0].numpy()
                     if len(preview) < 8:

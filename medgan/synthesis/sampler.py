@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,7 +23,7 @@ from torch import nn
 from medgan.data.windows import IntensityWindow
 from medgan.errors import CheckpointError, ConfigError, MedganError
 from medgan.models import build_generator
-from medgan.training.export import read_generator_export
+from medgan.training.export import check_export_meta, read_generator_export
 from medgan.utils import sha256_file
 from medgan.utils.device import resolve_device
 from medgan.utils.seeding import derive_seed
@@ -126,17 +127,28 @@ class GeneratorSampler:
     @torch.no_grad()
     def sample(self, labels: Sequence[int | str] | torch.Tensor, seeds: Sequence[int] | torch.Tensor,
                batch_size: int = 256, codes: Any = None) -> torch.Tensor:
-        """Synthesize one image per (label, seed): a CPU float32 tensor (N, 1, S, S) in [-1, 1]."""
+        """Synthesize one image per (label, seed): a CPU float32 tensor (N, 1, S, S) in [-1, 1].
+
+        ``codes`` sets an InfoGAN generator's codes (see :meth:`latents`). Raises :class:`CheckpointError`
+        when the generator outputs NaN/inf (broken weights)."""
+        if isinstance(batch_size, bool) or int(batch_size) < 1:
+            raise ConfigError(f"batch size must be >= 1, got {batch_size}", "e.g. --batch-size 64")
+        batch_size = int(batch_size)
         labels = [self.class_index(int(c) if torch.is_tensor(c) else c) for c in list(labels)]
         seeds = [int(s) for s in list(seeds)]
         if len(labels) != len(seeds):
             raise ConfigError(f"{len(labels)} labels but {len(seeds)} seeds", "pass one seed per label")
         chunks = []
-        for start in range(0, len(labels), max(1, int(batch_size))):
+        for start in range(0, len(labels), batch_size):
             rows = codes if codes is None or torch.as_tensor(codes).ndim < 2 else torch.as_tensor(codes)[start:start + batch_size]
             z = self.latents(seeds[start:start + batch_size], rows).to(self.device)
             y = torch.as_tensor(labels[start:start + batch_size], dtype=torch.long, device=self.device)
-            chunks.append(self.generator(z, y).float().clamp_(-1.0, 1.0).cpu())
+            out = self.generator(z, y).float()
+            if not torch.isfinite(out).all():
+                bad = sorted({self.class_names[c] for c in labels[start:start + batch_size]})
+                raise CheckpointError(f"generator {self.fingerprint} produced NaN/inf pixels (classes {bad})",
+                                      "its weights are broken: retrain, or use an earlier checkpoint's export")
+            chunks.append(out.clamp_(-1.0, 1.0).cpu())
         if not chunks:
             return torch.zeros(0, 1, self.image_size, self.image_size)
         return torch.cat(chunks)
@@ -154,8 +166,18 @@ class GeneratorSampler:
         return self.sample([c] * int(n), self.class_seeds(c, n, seed), batch_size=batch_size, codes=codes)
 
 
+def _check_finite(generator: nn.Module, source: Path) -> None:
+    """Every floating-point weight and buffer must be finite (a matching SHA-256 does not prove that)."""
+    bad = [k for k, v in generator.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{source}: the generator weights hold NaN/inf values ({', '.join(bad[:3])}"
+                              f"{' ...' if len(bad) > 3 else ''})",
+                              "the run diverged or the file is broken: retrain, or export an earlier good checkpoint")
+
+
 def _check_built(generator: nn.Module, meta: dict[str, Any], source: Path) -> None:
-    """Probe the rebuilt generator: class count, latent size and output shape must match the metadata."""
+    """Probe the rebuilt generator: finite weights; class count, latent size and output shape as in the metadata."""
+    _check_finite(generator, source)
     n_cls = getattr(generator, "num_classes", None)
     if n_cls is not None and int(n_cls) != len(meta["class_names"]):
         raise CheckpointError(f"{source}: generator has {n_cls} classes but metadata lists {len(meta['class_names'])}",
@@ -182,6 +204,7 @@ def _read_bundle(root: Path) -> tuple[nn.Module, dict[str, Any]]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{meta_path} is not a medgan bundle metadata file ({exc!r})",
                               "point at a bundle written by `medgan export-bundle`") from None
+    check_export_meta(meta, meta_path)
     digest = sha256_file(weights)
     if digest != meta.get("weights_sha256"):
         raise CheckpointError(f"{weights} does not match {meta_path.name} (sha256 {digest[:12]}..., expected "
@@ -191,11 +214,12 @@ def _read_bundle(root: Path) -> tuple[nn.Module, dict[str, Any]]:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except MedganError as exc:
         raise CheckpointError(f"{meta_path}: cannot rebuild the generator: {exc.message}", "re-export the bundle") from None
-    except (KeyError, RuntimeError, OSError, EOFError) as exc:
-        raise CheckpointError(f"{weights} cannot be loaded ({exc!r})", "re-export the bundle") from None
+    except (KeyError, RuntimeError, OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise CheckpointError(f"{weights} cannot be loaded ({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]})",
+                              "it is not a plain tensor file written by `medgan export-bundle`; re-export the bundle") from None
     try:
         generator.load_state_dict(state)
-    except (RuntimeError, TypeError) as exc:
+    except (RuntimeError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{weights} does not fit the {meta['model']} architecture ({str(exc)[:300]})",
                               "re-export the bundle") from None
     return generator.eval(), meta

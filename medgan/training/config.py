@@ -16,7 +16,7 @@ from medgan.models.diffaugment import parse_policy
 from medgan.models.losses import check_loss
 from medgan.models.registry import MODELS
 from medgan.training.precision import bf16_is_fast
-from medgan.utils.config import reject_unknown_keys
+from medgan.utils.config import check_field_types, reject_unknown_keys
 from medgan.utils.device import resolve_device
 
 #: Recipe defaults per model. dcgan: Radford/Frid-Adar (BN + LeakyReLU D, non-saturating loss,
@@ -123,6 +123,7 @@ class TrainConfig:
     channels_last: bool = True
 
     def __post_init__(self) -> None:
+        check_field_types(self, "training option")
         if self.model not in MODELS:
             raise ConfigError(f"unknown model {self.model!r}", f"use one of: {', '.join(MODELS)}")
         for key, value in MODEL_DEFAULTS[self.model].items():
@@ -132,43 +133,51 @@ class TrainConfig:
         self.amp = _resolve_amp(self.amp, self.device)
         check_loss(self.loss)
         self.diffaugment = ",".join(parse_policy(self.diffaugment))
-        checks = [
-            (self.image_size in (16, 32, 64, 128, 256), "image_size", "use 64 or 128"),
-            (self.steps >= 1, "steps", "use >= 1"),
-            (self.batch_size >= 2, "batch_size", "use >= 2 (e.g. 32)"),
-            (self.latent_dim >= 1 and self.ngf >= 1 and self.ndf >= 1, "latent_dim/ngf/ndf", "use positive sizes"),
-            (self.lr_g > 0 and self.lr_d > 0, "lr_g/lr_d", "use positive learning rates"),
-            (0.0 <= self.ema_decay < 1.0, "ema_decay", "use 0 (off) or e.g. 0.999"),
-            (0.0 <= self.holdout_fraction < 1.0, "holdout_fraction", "use 0 (none) .. 0.5, default 0.15"),
-            (self.d_steps >= 1, "d_steps", "use >= 1"),
-            (self.r1_gamma >= 0 and self.ac_weight >= 0 and self.gp_weight >= 0 and self.mode_seeking >= 0,
-             "r1_gamma/ac_weight/gp_weight/mode_seeking", "use >= 0"),
-            (self.d_norm in ("batch", "none"), "d_norm", "use 'batch' or 'none'"),
-            (not (self.ac_weight > 0 and self.model != "cgan"), "ac_weight", "the AC head exists only for --model cgan"),
-            (min(self.sample_every, self.checkpoint_every, self.log_every, self.collapse_patience) >= 0,
-             "sample_every/checkpoint_every/log_every/collapse_patience", "use >= 0"),
-        ]
-        checks += self._regularizer_checks()
-        for ok, name, hint in checks:
+        for name, ok, allowed in self._range_checks():
             if not ok:
-                raise ConfigError(f"invalid training option {name} in {self.to_dict()}", hint)
+                raise ConfigError(f"invalid training option {name}={getattr(self, name)!r}: allowed {allowed}",
+                                  f"set {name} to a value in the allowed range (--config JSON or its flag)")
 
-    def _regularizer_checks(self) -> list[tuple[bool, str, str]]:
+    def _range_checks(self) -> list[tuple[str, bool, str]]:
+        """(option, value is allowed, allowed values) for every option with a range."""
+        checks = [
+            ("image_size", self.image_size in (16, 32, 64, 128, 256), "16, 32, 64, 128 or 256 (e.g. 64)"),
+            ("steps", self.steps >= 1, ">= 1"),
+            ("batch_size", self.batch_size >= 2, ">= 2 (e.g. 32)"),
+            ("seed", 0 <= self.seed < 2 ** 63, "0 .. 2**63-1"),
+            ("betas", all(0.0 <= b < 1.0 for b in self.betas), "two numbers in [0, 1), e.g. [0.5, 0.999]"),
+            ("ema_decay", 0.0 <= self.ema_decay < 1.0, "0 (off) .. < 1, e.g. 0.999"),
+            ("holdout_fraction", 0.0 <= self.holdout_fraction < 1.0, "0 (none) .. < 1, default 0.15"),
+            ("d_steps", self.d_steps >= 1, ">= 1"),
+            ("d_norm", self.d_norm in ("batch", "none"), "'batch' or 'none'"),
+            ("ac_weight", not (self.ac_weight > 0 and self.model != "cgan"), "0 unless model is cgan (the AC head)"),
+            ("num_threads", self.num_threads >= 0, ">= 0 (0: torch's default)"),
+        ]
+        checks += [(k, getattr(self, k) >= 1, ">= 1") for k in ("latent_dim", "ngf", "ndf")]
+        checks += [(k, getattr(self, k) > 0, "> 0 (e.g. 2e-4)") for k in ("lr_g", "lr_d")]
+        checks += [(k, getattr(self, k) >= 0, ">= 0") for k in ("r1_gamma", "ac_weight", "gp_weight", "mode_seeking")]
+        checks += [(k, getattr(self, k) >= 0, ">= 0 (0: only at the end)")
+                   for k in ("sample_every", "checkpoint_every", "log_every")]
+        checks.append(("collapse_patience", self.collapse_patience >= 0, ">= 0 (0: off)"))
+        return checks + self._regularizer_checks()
+
+    def _regularizer_checks(self) -> list[tuple[str, bool, str]]:
+        """The small-data remedies: LeCam, transitional conditioning, InfoGAN codes, FastGAN reconstruction."""
         if self.transition is not None:
             self.transition = (float(self.transition[0]), float(self.transition[1]))
         start, end = self.transition or (0.0, 0.0)
         return [
-            (self.lecam_weight >= 0, "lecam_weight", "use 0 (off) or e.g. 0.3"),
-            (0.0 <= self.lecam_decay < 1.0, "lecam_decay", "use e.g. 0.99"),
-            (self.transition is None or 0.0 <= start <= end <= 1.0, "transition",
-             "use [start, end] fractions of the steps with 0 <= start <= end <= 1, e.g. [0.1, 0.5]"),
-            (self.transition is None or self.model in ("cgan", "fastgan"), "transition",
-             "transitional conditioning needs a conditional model: --model cgan or fastgan"),
-            (0 <= self.info_codes < self.latent_dim, "info_codes", "use 0 (off) .. latent_dim - 1, e.g. 3"),
-            (self.info_codes == 0 or (self.model == "cgan" and self.ac_weight == 0), "info_codes",
-             "InfoGAN codes need --model cgan without the AC head (ac_weight 0)"),
-            (self.info_weight >= 0, "info_weight", "use >= 0, e.g. 1"),
-            (self.recon_weight >= 0, "recon_weight", "use >= 0 (fastgan's reconstruction loss weight, default 1)"),
+            ("lecam_weight", self.lecam_weight >= 0, ">= 0 (0: off; e.g. 0.3)"),
+            ("lecam_decay", 0.0 <= self.lecam_decay < 1.0, "0 .. < 1, e.g. 0.99"),
+            ("transition", self.transition is None or 0.0 <= start <= end <= 1.0,
+             "[start, end] fractions of the steps with 0 <= start <= end <= 1, e.g. [0.1, 0.5]"),
+            ("transition", self.transition is None or self.model in ("cgan", "fastgan"),
+             "null unless model is a conditional one (cgan or fastgan)"),
+            ("info_codes", 0 <= self.info_codes < self.latent_dim, "0 (off) .. latent_dim - 1, e.g. 3"),
+            ("info_codes", self.info_codes == 0 or (self.model == "cgan" and self.ac_weight == 0),
+             "0 unless model is cgan without the AC head (ac_weight 0)"),
+            ("info_weight", self.info_weight >= 0, ">= 0, e.g. 1"),
+            ("recon_weight", self.recon_weight >= 0, ">= 0 (fastgan's reconstruction loss weight, default 1)"),
         ]
 
     def condition_strength(self, step: int) -> float:
@@ -193,17 +202,14 @@ class TrainConfig:
         reject_unknown_keys(d, cls, "training option(s)")
         d = dict(d)
         for key in ("betas", "transition"):
-            if d.get(key) is not None:
+            if isinstance(d.get(key), list):
                 d[key] = tuple(d[key])
         return cls(**d)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "TrainConfig":
         """Read a JSON config file (ConfigError if unreadable)."""
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read training config {path}: {exc}", "pass a JSON object of TrainConfig fields") from None
+        return cls.from_dict(read_config_json(path))
 
     def generator_arch(self, num_classes: int) -> dict[str, Any]:
         """``build_generator`` keyword arguments (recorded in generator.json)."""
@@ -221,6 +227,18 @@ class TrainConfig:
         if self.model == "fastgan":
             arch.pop("norm")
         return arch
+
+
+def read_config_json(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON object in ``path``; ConfigError if unreadable, not JSON or not an object."""
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read training config {path}: {exc}", "pass a JSON object of TrainConfig fields") from None
+    if not isinstance(d, dict):
+        raise ConfigError(f"training config {path} holds {type(d).__name__}, not a JSON object",
+                          'write a JSON object of TrainConfig fields, e.g. {"steps": 2000}')
+    return d
 
 
 def _resolve_amp(amp: bool | str, device: str) -> bool:

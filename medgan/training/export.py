@@ -20,6 +20,7 @@ from typing import Any
 from torch import nn
 
 from medgan._version import __version__
+from medgan.data.windows import IntensityWindow
 from medgan.errors import CheckpointError, MedganError
 from medgan.models import build_generator
 from medgan.utils import atomic_path, atomic_save_json, sha256_file
@@ -65,6 +66,36 @@ def write_generator_export(out_dir: str | os.PathLike, generator: nn.Module, met
     return out / META_NAME
 
 
+#: Required metadata key -> (check, what it must be).
+_META_TYPES = {
+    "model": (lambda v: isinstance(v, str), "a model name"),
+    "arch": (lambda v: isinstance(v, dict), "an object of build_generator arguments"),
+    "latent_dim": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "image_size": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "class_names": (lambda v: isinstance(v, list) and len(v) >= 1 and all(isinstance(c, (str, int)) for c in v),
+                    "a list of class names"),
+    "window": (lambda v: isinstance(v, dict), "an intensity window object"),
+}
+
+
+def check_export_meta(meta: Any, source: str | os.PathLike) -> dict[str, Any]:
+    """Raise :class:`CheckpointError` unless ``meta`` has every required key with a usable type; return it."""
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{source}: generator metadata is not a JSON object", "re-export the generator")
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise CheckpointError(f"{source} lacks {missing}", "re-export the generator")
+    for key, (ok, what) in _META_TYPES.items():
+        if not ok(meta[key]):
+            raise CheckpointError(f"{source}: {key} must be {what}, got {meta[key]!r}",
+                                  "the metadata was edited or written by another tool; re-export the generator")
+    try:
+        IntensityWindow.from_dict(meta["window"])
+    except (MedganError, TypeError) as exc:
+        raise CheckpointError(f"{source}: window {meta['window']!r} is not valid ({exc})", "re-export the generator") from None
+    return meta
+
+
 def _resolve(path: str | os.PathLike) -> tuple[Path, Path]:
     p = Path(path)
     if p.is_dir():
@@ -108,12 +139,15 @@ def read_generator_export(path: str | os.PathLike) -> tuple[nn.Module, dict[str,
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{meta_path} is not a medgan generator export (format={meta.get('format') if isinstance(meta, dict) else None!r})",
                               "point at the generator.json written by `medgan train`")
-    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+    version = meta.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise CheckpointError(f"{meta_path}: format_version must be an integer, got {version!r}", "re-export the generator")
+    if version > FORMAT_VERSION:
         raise CheckpointError(f"{meta_path} has format_version {meta.get('format_version')}, this medgan reads <= {FORMAT_VERSION}",
                               "upgrade medgan")
-    missing = [k for k in REQUIRED_META + ("weights_sha256",) if k not in meta]
-    if missing:
-        raise CheckpointError(f"{meta_path} lacks {missing}", "re-export the generator")
+    check_export_meta(meta, meta_path)
+    if not isinstance(meta.get("weights_sha256"), str):
+        raise CheckpointError(f"{meta_path} lacks weights_sha256 (a hex string)", "re-export the generator")
     digest = sha256_file(weights_path)
     if digest != meta["weights_sha256"]:
         raise CheckpointError(

@@ -1,6 +1,7 @@
 """``train()``: run directory, holdout split, resume, logging, samples, checkpoints, export, guards."""
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import torch
 
 from medgan._version import __version__
 from medgan.data.splits import grouped_split
-from medgan.errors import ConfigError, DataError, TrainingDivergedError
+from medgan.errors import CheckpointError, ConfigError, DataError, TrainingDivergedError
 from medgan.training.checkpoint import check_resumable, load_checkpoint, save_checkpoint
 from medgan.training.config import TrainConfig
 from medgan.training.distributed import barrier, init_distributed
@@ -19,6 +20,7 @@ from medgan.training.logs import CsvLog, save_grid
 from medgan.training.trainer import Trainer
 from medgan.utils import atomic_save_json
 from medgan.utils.device import resolve_device
+from medgan.utils.lock import output_lock
 from medgan.utils.seeding import derive_training_seed
 
 SAMPLES_PER_CLASS = 8
@@ -85,8 +87,15 @@ def train(config: TrainConfig, data: Any, out_dir: str | os.PathLike, resume: bo
     Raises:
         TrainingDivergedError: NaN/inf losses or a collapsed D; the last good checkpoint is kept.
         CheckpointError: resume requested without / with an incompatible checkpoint.
+        ConfigError: ``out_dir`` is in use by another process (``out_dir/.lock``, held by rank 0 for the run).
     """
     out = Path(out_dir)
+    main = int(os.environ.get("RANK", "0")) == 0
+    with output_lock(out, "--out") if main else contextlib.nullcontext():
+        return _train(config, data, out, resume, progress)
+
+
+def _train(config: TrainConfig, data: Any, out: Path, resume: bool, progress: bool) -> Path:
     ckpt_path = out / "checkpoints" / "last.pt"
     device = resolve_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
     info = init_distributed(device)
@@ -106,7 +115,7 @@ def train(config: TrainConfig, data: Any, out_dir: str | os.PathLike, resume: bo
         atomic_save_json(out / "config.json", {**config.to_dict(), "class_names": list(data.class_names)})
     trainer = Trainer(config, train_data.images, torch.as_tensor(train_data.labels), len(data.class_names), device, info)
     if state is not None:
-        trainer.load_state_dict(state)
+        _load_trainer_state(trainer, state, ckpt_path)
     log = CsvLog(out / "log.csv", resume_step=trainer.step if resume else None) if info.is_main else None
     window = data.window.to_dict() if hasattr(data.window, "to_dict") else dict(data.window)
     meta = {"model": config.model, "arch": config.generator_arch(len(data.class_names)), "latent_dim": config.latent_dim,
@@ -167,6 +176,17 @@ def train(config: TrainConfig, data: Any, out_dir: str | os.PathLike, resume: bo
     samples()
     checkpoint()
     return out
+
+
+def _load_trainer_state(trainer: Trainer, state: dict[str, Any], path: Path) -> None:
+    """Restore a checkpoint into ``trainer``; CheckpointError when its tensors do not fit the architecture."""
+    try:
+        trainer.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"cannot resume {path}: its weights do not fit the configured architecture "
+                              f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]})",
+                              "start a fresh run in a new --out, or resume with the architecture the checkpoint "
+                              "was trained with (see RUN/config.json)") from None
 
 
 def _fmt(metrics: dict[str, float]) -> str:
