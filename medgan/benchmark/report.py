@@ -248,9 +248,12 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
         lines += [f"Positive class: {d['positive_class_reason']}.", ""]
     lines += _filter_lines(results)
     if cfg["preset"] == "quick":
-        lines += [f"> Quick preset: {cfg['folds']} folds, {cfg['gan_steps']} GAN steps, a short classifier budget. "
-                  "It exercises the whole protocol; its GANs are far too short to make useful images, so its "
-                  "numbers say nothing about whether synthetic data helps. Run the default preset for that.", ""]
+        lines += [f"> Quick preset: {cfg['folds']} folds x {cfg['repeats']} repeat, {cfg['image_size']} x "
+                  f"{cfg['image_size']} images, {cfg['gan_steps']} GAN steps ({', '.join(cfg['models'])}), a short "
+                  "classifier budget. It is evidence that the whole protocol runs on your machine and that the GAN "
+                  "learns the look of your slices (see the quality table and figures/samples.png). It is not "
+                  "evidence about whether synthetic data helps: two folds cannot show an effect of the size sought, "
+                  "the preview size hides small lesions, and the GANs are short. Run the default preset for that.", ""]
     lines += ["## Primary endpoint", ""]
     for model, p in results["primary_endpoint"].items():
         lines += [primary_sentence(model, p, d["positive_class"]), ""]

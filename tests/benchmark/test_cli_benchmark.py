@@ -16,8 +16,8 @@ def test_cli_quick_tiny_phantom(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert str(out.resolve()) in printed and "primary endpoint" in printed
     res = json.loads((out / "results.json").read_text())
-    assert [a["name"] for a in res["arms"]] == ["baseline", "cgan ratio 1", "cgan synthetic only", "cgan selected"]
-    proof = res["leakage"]["gan_proof"][0]["cgan"]
+    assert [a["name"] for a in res["arms"]] == ["baseline", "dcgan ratio 1", "dcgan synthetic only", "dcgan selected"]
+    proof = res["leakage"]["gan_proof"][0]["dcgan"]
     assert proof["gan_reported_fingerprint"] == proof["gan_train_fingerprint"]
     assert "## Primary endpoint" in (out / "report.md").read_text()
     # a rerun resumes (no fold recomputed) and a changed option is refused with exit 2

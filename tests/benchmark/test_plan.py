@@ -118,7 +118,7 @@ def test_cli_benchmark_infeasible_plan_exits_2_before_training(tmp_path, capsys)
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "plan is infeasible" in err and "class covid" in err and "Traceback" not in err
-    assert not out.exists()
+    assert not out.exists() or [p.name for p in out.iterdir()] == [".lock"]  # only the run-folder lock, no work
 
 
 def test_cli_patient_regex_joins_the_data_spec(tmp_path):
