@@ -123,4 +123,5 @@ def test_benchmark_out_with_a_damaged_config_json(tmp_path, capsys):
     out = tmp_path / "bench"
     out.mkdir()
     (out / "config.json").write_text("{damaged")
-    _fails_clearly(capsys, COMMANDS["benchmark"] + ["--out", str(out)], "config.json")
+    data = ["--data", "phantom:n_per_class=12,size=32"]  # a feasible plan: the damaged file is the first problem
+    _fails_clearly(capsys, COMMANDS["benchmark"] + data + ["--out", str(out)], "config.json")
