@@ -53,7 +53,7 @@ def run_variant(name: str, fields: dict[str, Any], data: Any, spec: str, out: Pa
     done = out / "row.json"
     if done.is_file():
         return json.loads(done.read_text())
-    cfg = TrainConfig(**{"steps": args.steps, "seed": args.seed, "num_threads": args.threads, "device": "cpu",
+    cfg = TrainConfig(**{"steps": args.steps, "image_size": args.image_size, "seed": args.seed, "num_threads": args.threads, "device": "cpu",
                          "holdout_fraction": args.holdout, "sample_every": 0, "checkpoint_every": 250, **fields})
     run_dir = out / "run"
     resume = (run_dir / "checkpoints" / "last.pt").is_file()
@@ -67,6 +67,7 @@ def run_variant(name: str, fields: dict[str, Any], data: Any, spec: str, out: Pa
     if sampler.info_codes:
         save_traversals(sampler, out / "traversals", seed=args.seed)
     res = evaluate_quality(real_train, holdout, syn, syn_y, out_dir=out / "quality", seed=args.seed, umap=False,
+                           fast=args.fast,
                            notes=notes, context={"variant": name, "data": spec, "steps": args.steps})
     row = {"variant": name, "fields": fields, "cpu_minutes": round(cpu_min, 2), "wall_minutes": round(wall_min, 2),
            "resumed": resume, "overall": _headline(res["overall"]),
@@ -114,13 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=float, default=0.3, help="held-out patient fraction (default 0.3)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=int, default=64, help="side of the square images (default 64)")
+    parser.add_argument("--fast", action="store_true", help="rougher, faster quality numbers (tests, previews)")
     args = parser.parse_args(argv)
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in names if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
     torch.set_num_threads(args.threads)
-    data = prepare_tensors(load_data(args.data), image_size=64)
+    data = prepare_tensors(load_data(args.data), image_size=args.image_size)
     out = Path(args.out)
     for name in names:
         print(f"[{time.strftime('%H:%M:%S')}] {name}", flush=True)
