@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from medgan.benchmark.aggregate import positive_index
+from medgan.benchmark.arms import MIX, SELECTED, Arm, parse_arm
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import roc_curve_points
 from medgan.training import TrainConfig
@@ -78,7 +79,7 @@ def fig_ratio_curve(results: dict[str, Any], path: Path) -> None:
     for ax, m in zip(axes, ("sensitivity", "specificity", "balanced_accuracy", "auc")):
         for model in models:
             xs = [0.0] + ratios
-            es = [arms["baseline"]] + [arms.get(f"{model} ratio {r:g}") for r in ratios]
+            es = [arms["baseline"]] + [arms.get(Arm(model, MIX, r).name) for r in ratios]
             pts = [(x, e[m]) for x, e in zip(xs, es) if e is not None and e[m]["mean"] is not None]
             if not pts:
                 continue
@@ -258,7 +259,7 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
               "| arm | ratio | sensitivity | specificity | balanced acc. | AUC | Δ sens vs baseline | p | Δ spec vs baseline | p |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for a in results["arms"]:
-        ratio = a["synthetic_ratio"] if not a["name"].endswith("selected") else \
+        ratio = a["synthetic_ratio"] if parse_arm(a["name"]).kind != SELECTED else \
             "/".join(f"{r:g}" for r in a["selected_ratios"])
         row = [a["name"], str(ratio if ratio is not None else "-")] + [_ci(a[m]) for m in ("sensitivity", "specificity", "balanced_accuracy", "auc")]
         if a.get("difference_vs_baseline"):
