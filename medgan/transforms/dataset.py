@@ -95,11 +95,6 @@ class SyntheticDataset(Dataset):
             raise ConfigError(f"negative class count in {out}", "counts must be >= 0")
         return out
 
-    def item_seed(self, index: int) -> int:
-        """The per-sample seed of item ``index``."""
-        c, j = self.data[index]
-        return derive_seed(self.seed, c, j)
-
     def make_item(self, index: int) -> dict[str, Any]:
         """The untransformed item ``index`` (deterministic)."""
         c, j = self.data[index]
