@@ -8,7 +8,7 @@ Writes ``OUT/run`` (the GAN run directory: samples, log, checkpoints, generator 
 ``OUT/synthetic`` (images + ``datalist.json`` for ``monai.data.load_decathlon_datalist``) and
 ``OUT/quality`` (``quality.json``, ``quality.md``, figures). Re-running resumes each stage: training
 continues from its last checkpoint, synthesis completes missing files, evaluation is recomputed.
-For the downstream classifier benchmark use ``pipelines/benchmark.py``.
+For the downstream classifier benchmark use ``medgan benchmark --config pipelines/configs/benchmark_*.json``.
 """
 from __future__ import annotations
 

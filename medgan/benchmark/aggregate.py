@@ -12,19 +12,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from medgan._version import __version__
+from medgan.benchmark.arms import SELECTED, Arm, arm_fields, parse_arm, planned_arms
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import METRICS, WeightedScorer
 from medgan.benchmark.stats import corrected_ttest, mean_ci, paired_cluster_bootstrap, wilcoxon_p
 
 
 def arm_order(records: Sequence[dict[str, Any]], config: BenchmarkConfig) -> list[str]:
-    """Arms in report order: baseline, then per model its ratios, synthetic only, selected."""
+    """Arm names in report order: baseline, then per model its ratios, synthetic only, selected."""
     present = set(records[0]["arms"])
-    order = ["baseline"]
-    for m in config.models:
-        order += [f"{m} ratio {r:g}" for r in config.synthetic_ratios]
-        order += [f"{m} synthetic only", f"{m} selected"]
-    return [a for a in order if a in present]
+    planned = planned_arms(config.models, config.synthetic_ratios, True, config.tstr_ratio)
+    return [a.name for a in planned if a.name in present]
 
 
 def _clears_zero(diff: dict[str, Any]) -> bool:
@@ -115,12 +113,13 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
     ratio = test_train_ratio(records)
     out_arms = []
     for a in arms:
+        arm = parse_arm(a)
         entry: dict[str, Any] = {"name": a}
         ratios = [r["arms"][a]["synthetic_ratio"] for r in records]
         entry["synthetic_ratio"] = ratios[0] if len(set(map(str, ratios))) == 1 else "selected per fold"
-        if a.endswith("selected"):
+        if arm.kind == SELECTED:
             entry["selected_ratios"] = ratios
-        entry["real_images"] = not a.endswith("synthetic only")
+        entry["real_images"] = arm.uses_real
         for m in METRICS:
             entry[m] = _bounded(mean_ci([r["arms"][a]["test"][m] for r in records]))
         entry["per_class"] = {k: _bounded(mean_ci([r["arms"][a]["test"].get(k, float("nan")) for r in records]))
@@ -138,10 +137,11 @@ def aggregate(records: Sequence[dict[str, Any]], config: BenchmarkConfig, data: 
             entry["p_value_vs_baseline"] = {m: diffs[m]["p_value"] for m in METRICS}
         else:
             entry["p_value_vs_baseline"] = None
+        entry.update(arm_fields(a))  # additive keys: kind, real_fraction
         out_arms.append(entry)
     primary = {}
     for m in config.models:
-        e = next((x for x in out_arms if x["name"] == f"{m} selected"), None)
+        e = next((x for x in out_arms if x["name"] == Arm(m, SELECTED).name), None)
         if e is None:
             continue
         sens, spec = e["difference_vs_baseline"]["sensitivity"], e["difference_vs_baseline"]["specificity"]

@@ -48,7 +48,7 @@ class ClassifierConfig:
             keep the best weights -- the default, as 20-image validation AUCs are noisy).
         ensemble: classifiers per arm, each with its own seed; their softmax probabilities are averaged
             (validation and test). More than 1 shrinks the seed-to-seed training noise that every arm
-            carries (``pipelines/classifier_check.py --fixed-split`` measures it) at k times the cost.
+            carries (measured in docs/results/measured.md) at k times the cost.
     """
 
     arch: str = "resnet"

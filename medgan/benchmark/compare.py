@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from medgan.benchmark.aggregate import arm_scorers, bootstrap_score, paired_difference, positive_index, test_train_ratio
+from medgan.benchmark.arms import parse_arm
 from medgan.benchmark.metrics import METRICS
 from medgan.benchmark.stats import paired_cluster_bootstrap
 from medgan.errors import DataError
@@ -59,6 +60,7 @@ def compare_runs(dir_a: Path, dir_b: Path, n_boot: int = 1000, seed: int = 0) ->
                         "compare runs made with the same seed, --folds and --repeats")
     positive = positive_index(res_a)
     arms = [a for a in folds_a[keys[0]]["arms"] if all(a in folds_a[k]["arms"] and a in folds_b[k]["arms"] for k in keys)]
+    kinds = {a: parse_arm(a).kind for a in arms}  # a foreign arm name is a clear DataError
     recs_a, recs_b = [folds_a[k] for k in keys], [folds_b[k] for k in keys]
     scorers = {f"{tag}:{a}": s for tag, recs in (("A", recs_a), ("B", recs_b))
                for a, s in arm_scorers(recs, arms, positive).items()}
@@ -71,7 +73,7 @@ def compare_runs(dir_a: Path, dir_b: Path, n_boot: int = 1000, seed: int = 0) ->
         out[a] = {m: paired_difference(boot[f"B:{a}"][m], [rb["arms"][a]["test"][m] - ra["arms"][a]["test"][m]
                                                           for ra, rb in zip(recs_a, recs_b)], ratio)
                   for m in METRICS}
-    return {"a": str(dir_a), "b": str(dir_b), "folds": len(keys), "arms": out}
+    return {"a": str(dir_a), "b": str(dir_b), "folds": len(keys), "arms": out, "kinds": kinds}
 
 
 def comparison_markdown(result: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Leakage audit: near-duplicate images must never straddle train and test.
 
-Near-duplicates (Pearson correlation above a threshold after resizing) are merged into one
+Near-duplicates (Pearson correlation of 32x32 area-resized images at or above a threshold) are merged into one
 pseudo-patient before the folds are drawn, so a copy of a test image can never sit in training.
 After the split, :func:`cross_split_duplicates` re-checks every fold and the count is reported
 (it must be 0).
@@ -12,17 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from medgan.data.duplicates import find_near_duplicates, merge_duplicate_groups
-
-
-def _unit_rows(images: torch.Tensor, size: int = 32) -> torch.Tensor:
-    """Flattened, mean-centred, unit-norm rows (down-sampled to ``size``) for correlations."""
-    x = images.float()
-    if x.shape[-1] > size:
-        x = torch.nn.functional.adaptive_avg_pool2d(x, size)
-    x = x.reshape(len(x), -1)
-    x = x - x.mean(1, keepdim=True)
-    return x / x.norm(dim=1, keepdim=True).clamp_min(1e-8)
+from medgan.data.duplicates import count_near_copies, find_near_duplicates, merge_duplicate_groups
 
 
 def near_duplicate_groups(images: torch.Tensor, threshold: float = 0.99) -> list[list[int]]:
@@ -57,13 +47,8 @@ def audit(images: torch.Tensor, patients: Sequence[str], threshold: float = 0.99
 
 def cross_split_duplicates(images: torch.Tensor, train_idx: np.ndarray, test_idx: np.ndarray,
                            threshold: float = 0.99) -> int:
-    """Number of test images with a near-copy (correlation >= threshold) among the training images."""
-    if len(train_idx) == 0 or len(test_idx) == 0:
-        return 0
-    rows = _unit_rows(images)
-    tr = rows[torch.as_tensor(np.asarray(train_idx), dtype=torch.long)]
-    te = rows[torch.as_tensor(np.asarray(test_idx), dtype=torch.long)]
-    hits = 0
-    for start in range(0, len(te), 512):
-        hits += int(((te[start:start + 512] @ tr.T).max(1).values >= threshold).sum())
-    return hits
+    """Number of test images with a near-copy (correlation >= threshold) among the training images.
+
+    The same correlation rows as the audit (:func:`medgan.data.duplicates.correlation_rows`).
+    """
+    return count_near_copies(images, test_idx, train_idx, threshold)

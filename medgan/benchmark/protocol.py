@@ -26,7 +26,7 @@ from medgan.benchmark.plan import check_plan, fold_seed, plan_splits  # noqa: F4
 from medgan.benchmark.report import write_report
 from medgan.benchmark.synthetic import default_gan_factory
 from medgan.data import load_data, prepare_tensors
-from medgan.errors import ConfigError
+from medgan.errors import ConfigError, DataError
 from medgan.utils import atomic_path, atomic_save_json
 from medgan.utils.device import resolve_device
 
@@ -198,32 +198,10 @@ def run_benchmark(
         f"writing to {out.resolve()}")
     per = arms_per_fold(config)
     bar = tqdm(total=len(splits) * per, desc="benchmark", unit="arm", disable=not progress, leave=True)
-    done: dict[tuple[int, int], dict[str, Any]] = {}
-    pending = []
-    for r, f, tr, te in splits:
-        path = out / "folds" / f"r{r}_f{f}.json"
-        rec = _load_fold(path, config.protocol_hash(), te)
-        if rec is not None:
-            bar.update(per)
-            log(f"repeat {r} fold {f}: finished earlier, loaded {path}")
-            done[(r, f)] = rec
-        else:
-            quality_dir = out / "quality" if (r, f) == (0, 0) and config.quality else None
-            pending.append((r, f, tr, te, fold_seed(config, r, f), out / "gan" / f"r{r}_f{f}", quality_dir))
+    done, pending = _resume(out, config, splits, lambda: bar.update(per), log)
 
     def finish(r: int, f: int, tr: np.ndarray, te: np.ndarray, rec: dict[str, Any]) -> None:
-        samples = rec.pop("samples")
-        if not (out / "samples.npz").exists() or (r, f) == (0, 0):  # the report's grid: fold (0, 0) if run here
-            arrays = {f"{m}_class{c}": im for m, per_class in samples.items() for c, im in enumerate(per_class)}
-            with atomic_path(out / "samples.npz") as tmp, open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-        rec.update(repeat=r, fold=f, protocol_hash=config.protocol_hash(),
-                   test_near_copies_in_train=cross_split_duplicates(data.images, tr, te, config.dedup_threshold))
-        atomic_save_json(out / "folds" / f"r{r}_f{f}.json", rec)
-        t = rec["timing"]
-        log(f"repeat {r} fold {f}: {t['fold_seconds']:.1f} s (GAN {t['gan_seconds']:.1f} s, "
-            f"classifiers {t['classifier_seconds']:.1f} s)")
-        done[(r, f)] = rec
+        done[(r, f)] = _save_fold(out, config, data, r, f, tr, te, rec, log)
 
     n_workers = min(workers or default_workers(device, len(pending), torch.get_num_threads()), max(1, len(pending)))
     if n_workers <= 1:
@@ -238,12 +216,7 @@ def run_benchmark(
                       lambda: bar.update(per), log)
     bar.close()
     records = [done[(r, f)] for r, f, _, _ in splits]
-    confound = confound_check([m for m in data.meta] if data.meta else [{} for _ in range(len(data))], labels,
-                              [(np.asarray(tr), np.asarray(te)) for _, _, tr, te in splits],
-                              len(data.class_names), positive, config.seed)
-    results = aggregate(records, config, data, positive, leak, confound, device=str(device))
-    if positive is not None:
-        results["data"]["positive_class_reason"] = positive_reason
+    results = results_of(records, splits, config, data, positive, leak, str(device))
     results["timing"].update(workers=n_workers, total_seconds=time.perf_counter() - t_start)  # with the bootstrap
     this_run = {"seconds": results["timing"]["total_seconds"], "folds_run": len(pending), "workers": n_workers,
                 "device": str(device), "command": command}
@@ -253,6 +226,101 @@ def run_benchmark(
     log(f"wrote {(out / 'results.json').resolve()} and {(out / 'report.md').resolve()} "
         f"({results['timing']['total_seconds']:.0f} s)")
     return results
+
+
+def _resume(out: Path, config: BenchmarkConfig, splits: list, advance: Callable[[], None],
+            log: Callable[[str], None]) -> tuple[dict[tuple[int, int], dict[str, Any]], list[tuple]]:
+    """The folds finished earlier (loaded) and the pending ones ``(r, f, tr, te, seed, gan_dir, quality_dir)``."""
+    done: dict[tuple[int, int], dict[str, Any]] = {}
+    pending = []
+    for r, f, tr, te in splits:
+        path = out / "folds" / f"r{r}_f{f}.json"
+        rec = _load_fold(path, config.protocol_hash(), te)
+        if rec is not None:
+            advance()
+            log(f"repeat {r} fold {f}: finished earlier, loaded {path}")
+            done[(r, f)] = rec
+        else:
+            quality_dir = out / "quality" if (r, f) == (0, 0) and config.quality else None
+            pending.append((r, f, tr, te, fold_seed(config, r, f), out / "gan" / f"r{r}_f{f}", quality_dir))
+    return done, pending
+
+
+def _save_fold(out: Path, config: BenchmarkConfig, data: Any, r: int, f: int, tr: np.ndarray, te: np.ndarray,
+               rec: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+    """Save a finished fold atomically as ``folds/r<R>_f<F>.json`` (its preview images to ``samples.npz``)."""
+    samples = rec.pop("samples")
+    if not (out / "samples.npz").exists() or (r, f) == (0, 0):  # the report's grid: fold (0, 0) if run here
+        arrays = {f"{m}_class{c}": im for m, per_class in samples.items() for c, im in enumerate(per_class)}
+        with atomic_path(out / "samples.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    rec.update(repeat=r, fold=f, protocol_hash=config.protocol_hash(),
+               test_near_copies_in_train=cross_split_duplicates(data.images, tr, te, config.dedup_threshold))
+    atomic_save_json(out / "folds" / f"r{r}_f{f}.json", rec)
+    t = rec["timing"]
+    log(f"repeat {r} fold {f}: {t['fold_seconds']:.1f} s (GAN {t['gan_seconds']:.1f} s, "
+        f"classifiers {t['classifier_seconds']:.1f} s)")
+    return rec
+
+
+def results_of(records: list[dict[str, Any]], splits: list, config: BenchmarkConfig, data: Any,
+               positive: int | None, leak: dict[str, Any], device: str) -> dict[str, Any]:
+    """The ``results.json`` dict of finished fold records: the confound check, then :func:`aggregate`."""
+    labels = data.labels.numpy()
+    confound = confound_check([m for m in data.meta] if data.meta else [{} for _ in range(len(data))], labels,
+                              [(np.asarray(tr), np.asarray(te)) for _, _, tr, te in splits],
+                              len(data.class_names), positive, config.seed)
+    results = aggregate(records, config, data, positive, leak, confound, device=device)
+    if positive is not None:
+        results["data"]["positive_class_reason"] = positive_choice(list(data.class_names), config.positive_class)[1]
+    return results
+
+
+def rewrite_results(out_dir: str | Path, data: Any = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Recompute ``results.json`` and ``report.md`` (with figures) of a finished run from its saved folds.
+
+    Nothing is retrained: the folds of ``out_dir/folds`` are aggregated again with the saved config; the
+    versions and wall times of the invocations that ran them are kept, and the report quotes the last
+    invocation's command. Raises :class:`DataError` when a fold is missing.
+    """
+    out = Path(out_dir)
+    try:
+        saved = json.loads((out / "results.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{out} holds no readable results.json ({exc})",
+                        "pass the --out folder of a finished medgan benchmark") from exc
+    config = BenchmarkConfig.from_dict(saved["config"])
+    data = load_prepared(config) if data is None else data
+    positive = resolve_positive(list(data.class_names), config.positive_class)
+    patients, leak = audit(data.images, list(data.patients), config.dedup_threshold)
+    splits = plan_splits(data.labels.numpy(), patients, config, list(data.class_names))
+    done, pending = _resume(out, config, splits, lambda: None, lambda s: None)
+    if pending:
+        raise DataError(f"{out} lacks {len(pending)} finished fold(s) of its protocol",
+                        "rerun its benchmark command first: it runs only the missing folds")
+    results = results_of([done[(r, f)] for r, f, _, _ in splits], splits, config, data, positive, leak,
+                         saved["versions"].get("device", "cpu"))
+    results["config"], results["versions"] = saved["config"], saved["versions"]  # what the folds ran with
+    kept = {k: saved["timing"][k] for k in ("workers", "total_seconds", "invocations") if k in saved["timing"]}
+    timing = {**results["timing"], **kept}
+    results["timing"] = {**{k: timing[k] for k in saved["timing"] if k in timing}, **timing}  # saved key order
+    atomic_save_json(out / "results.json", results)
+    write_report(out, results, data, command=_quoted_command(out, saved))
+    log(f"rewrote {(out / 'results.json').resolve()} and {(out / 'report.md').resolve()} from {len(done)} folds")
+    return results
+
+
+def _quoted_command(out: Path, saved: dict[str, Any]) -> str | None:
+    """The command an existing ``report.md`` quotes (else the last recorded invocation's)."""
+    try:
+        head = (out / "report.md").read_text().splitlines()[:4]
+    except OSError:
+        head = []
+    for line in head:
+        if line.startswith("Produced by `") and line.endswith("`."):
+            return line[len("Produced by `"):-2]
+    runs = saved["timing"].get("invocations") or [{}]
+    return runs[-1].get("command")
 
 
 def _run_parallel(pending: list, n_workers: int, data: Any, patients: list[str], config: BenchmarkConfig,

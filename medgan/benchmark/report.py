@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from medgan.benchmark.aggregate import positive_index
+from medgan.benchmark.arms import MIX, SELECTED, Arm, parse_arm
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import roc_curve_points
 from medgan.training import TrainConfig
@@ -78,7 +79,7 @@ def fig_ratio_curve(results: dict[str, Any], path: Path) -> None:
     for ax, m in zip(axes, ("sensitivity", "specificity", "balanced_accuracy", "auc")):
         for model in models:
             xs = [0.0] + ratios
-            es = [arms["baseline"]] + [arms.get(f"{model} ratio {r:g}") for r in ratios]
+            es = [arms["baseline"]] + [arms.get(Arm(model, MIX, r).name) for r in ratios]
             pts = [(x, e[m]) for x, e in zip(xs, es) if e is not None and e[m]["mean"] is not None]
             if not pts:
                 continue
@@ -124,15 +125,17 @@ def fig_roc(folds: list[dict[str, Any]], arms: list[str], positive: int | None, 
     plt.close(fig)
 
 
-def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6) -> list[str]:
-    """Real (left) vs synthetic (right) images per class, one block per GAN model; returns the models shown."""
+def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6, results_models: Any = ()) -> list[str]:
+    """Real (left) vs synthetic (right) images per class, one block per GAN model; returns the models shown.
+
+    Without ``samples_path`` an existing figure at ``path`` is kept (showing ``results_models``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if not samples_path.exists():
-        return []
+    if not samples_path.exists():  # samples.npz is not committed: keep a figure an earlier write made
+        return sorted(results_models) if path.exists() and results_models else []
     syn = np.load(samples_path)
     models = sorted({key.rsplit("_class", 1)[0] for key in syn.files})
     names = list(data.class_names)
@@ -227,8 +230,23 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     fig_ratio_curve(results, figs / "metric_vs_ratio.png")
     if folds:
         fig_roc(folds, [a["name"] for a in results["arms"]], positive, figs / "roc.png")
-    shown = fig_samples(out / "samples.npz", data, figs / "samples.png")
-    cfg, d, tm = results["config"], results["data"], results["timing"]
+    shown = fig_samples(out / "samples.npz", data, figs / "samples.png", results_models=results["config"]["models"])
+    lines = _header_lines(results, command)
+    lines += _filter_lines(results)
+    lines += _endpoint_lines(results)
+    lines += _table_lines(results)
+    lines += _figure_lines(bool(folds), shown)
+    lines += _quality_lines(results, out)
+    lines += _confound_leak_lines(results)
+    lines += _wall_time_lines(results)
+    path = out / "report.md"
+    atomic_write_text(path, "\n".join(lines))
+    return path
+
+
+def _header_lines(results: dict[str, Any], command: str | None) -> list[str]:
+    """Title, the command that produced the run, the data and the protocol."""
+    cfg, d = results["config"], results["data"]
     lines = [f"# medgan benchmark: {d['spec']}", ""]
     if command:
         lines += [f"Produced by `{command}`.", ""]
@@ -246,7 +264,13 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     ]
     if d.get("positive_class_reason"):  # binary: which class is positive, why, and how to choose
         lines += [f"Positive class: {d['positive_class_reason']}.", ""]
-    lines += _filter_lines(results)
+    return lines
+
+
+def _endpoint_lines(results: dict[str, Any]) -> list[str]:
+    """The quick-preset warning, the primary-endpoint verdicts and the near-chance caveat."""
+    cfg, d = results["config"], results["data"]
+    lines = []
     if cfg["preset"] == "quick":
         lines += [f"> Quick preset: {cfg['folds']} folds x {cfg['repeats']} repeat, {cfg['image_size']} x "
                   f"{cfg['image_size']} images, {cfg['gan_steps']} GAN steps ({', '.join(cfg['models'])}), a short "
@@ -258,12 +282,16 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     for model, p in results["primary_endpoint"].items():
         lines += [primary_sentence(model, p, d["positive_class"]), ""]
     caveat = chance_caveat(results)
-    lines += [caveat, ""] if caveat else []
-    lines += ["## Results (test folds; mean [95 % CI] in %)", "",
-              "| arm | ratio | sensitivity | specificity | balanced acc. | AUC | Δ sens vs baseline | p | Δ spec vs baseline | p |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    return lines + ([caveat, ""] if caveat else [])
+
+
+def _table_lines(results: dict[str, Any]) -> list[str]:
+    """The per-arm table (the selected arm's ratio column lists the ratio chosen in each fold)."""
+    lines = ["## Results (test folds; mean [95 % CI] in %)", "",
+             "| arm | ratio | sensitivity | specificity | balanced acc. | AUC | Δ sens vs baseline | p | Δ spec vs baseline | p |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for a in results["arms"]:
-        ratio = a["synthetic_ratio"] if not a["name"].endswith("selected") else \
+        ratio = a["synthetic_ratio"] if parse_arm(a["name"]).kind != SELECTED else \
             "/".join(f"{r:g}" for r in a["selected_ratios"])
         row = [a["name"], str(ratio if ratio is not None else "-")] + [_ci(a[m]) for m in ("sensitivity", "specificity", "balanced_accuracy", "auc")]
         if a.get("difference_vs_baseline"):
@@ -272,16 +300,25 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
         else:
             row += ["-"] * 4
         lines.append("| " + " | ".join(row) + " |")
-    lines += ["", "Differences: paired patient-cluster bootstrap over the test folds "
-              f"({cfg['n_boot']} replicates); `results.json` also holds the Nadeau-Bengio corrected t-test and "
-              "Wilcoxon p-values. The 'selected' arm's ratio column lists the ratio chosen in each fold.", "",
-              "![sensitivity and specificity per arm](figures/sens_spec.png)", "",
-              "![metrics vs synthetic ratio](figures/metric_vs_ratio.png)", ""]
-    if folds:
+    return lines + ["", "Differences: paired patient-cluster bootstrap over the test folds "
+                    f"({results['config']['n_boot']} replicates); `results.json` also holds the Nadeau-Bengio "
+                    "corrected t-test and Wilcoxon p-values. The 'selected' arm's ratio column lists the ratio chosen "
+                    "in each fold.", ""]
+
+
+def _figure_lines(roc: bool, shown: list[str]) -> list[str]:
+    lines = ["![sensitivity and specificity per arm](figures/sens_spec.png)", "",
+             "![metrics vs synthetic ratio](figures/metric_vs_ratio.png)", ""]
+    if roc:
         lines += ["![ROC curves](figures/roc.png)", ""]
     if shown:
         lines += [f"Real (left) vs synthetic ({', '.join(shown)}) images per class, from the first fold's GAN:", "",
                   "![real vs synthetic](figures/samples.png)", ""]
+    return lines
+
+
+def _quality_lines(results: dict[str, Any], out: Path) -> list[str]:
+    lines = []
     for model, q in (results.get("quality") or {}).items():
         lines += [f"## Quality of the {model} GAN's images (first fold)", ""]
         lines += [q["markdown"] if "markdown" in q else q.get("error", "n/a"), ""]
@@ -289,13 +326,18 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
             local = out / "quality" / model
             where = f"quality/{model}/quality.md" if (local / "quality.md").exists() else q["dir"]
             lines += [f"Full quality report: `{where}` (written by `medgan.evaluation.evaluate_quality`).", ""]
-    lines += _confound_leak_lines(results)
-    lines += ["## Wall time", "",
-              f"Total {tm['total_seconds']:.0f} s in this invocation; folds {tm['fold_seconds']:.0f} s "
-              f"(mean {tm['mean_fold_seconds']:.0f} s per fold); GAN training {tm['gan_seconds']:.0f} s, "
-              f"synthesis {tm['synthesis_seconds']:.0f} s, classifiers {tm['classifier_seconds']:.0f} s; "
-              f"device {results['versions']['device']}, torch threads {results['versions']['torch_threads']}, "
-              f"{tm.get('workers', 1)} fold worker(s).", ""]
+    return lines
+
+
+def _wall_time_lines(results: dict[str, Any]) -> list[str]:
+    """Wall time of this invocation, where the folds ran, the invocations and reused GANs."""
+    tm = results["timing"]
+    lines = ["## Wall time", "",
+             f"Total {tm['total_seconds']:.0f} s in this invocation; folds {tm['fold_seconds']:.0f} s "
+             f"(mean {tm['mean_fold_seconds']:.0f} s per fold); GAN training {tm['gan_seconds']:.0f} s, "
+             f"synthesis {tm['synthesis_seconds']:.0f} s, classifiers {tm['classifier_seconds']:.0f} s; "
+             f"device {results['versions']['device']}, torch threads {results['versions']['torch_threads']}, "
+             f"{tm.get('workers', 1)} fold worker(s).", ""]
     if tm.get("fold_devices"):
         lines[-1:-1] = ["Folds ran on: " + "; ".join(f"{d} ({n} fold{'s' if n > 1 else ''})"
                                                       for d, n in tm["fold_devices"].items()) + "."]
@@ -309,9 +351,7 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     if tm.get("gans_reused"):
         lines[-1:-1] = [f"{tm['gans_reused']} GAN(s) were reused from an earlier invocation in this folder (their "
                         "exports matched the folds' training data): their training time is not counted above."]
-    path = out / "report.md"
-    atomic_write_text(path, "\n".join(lines))
-    return path
+    return lines
 
 
 def _filter_lines(results: dict[str, Any]) -> list[str]:

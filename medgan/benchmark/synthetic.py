@@ -2,73 +2,164 @@
 
 The pool is drawn once per fold and model (deterministic per seed); the arm with ratio ``r`` takes the
 first ``ceil(r * n_c)`` images of class ``c``, so larger ratios extend smaller ones (nested sets).
-Generation goes through medgan's MONAI plug-in (:class:`medgan.transforms.SyntheticDataset`, batched via
-``as_tensors``) for real generators; the pool is then cached as tensors for the fold's arms.
+Everything goes through medgan's MONAI plug-in, the code users call: the pool is drawn with
+:class:`medgan.transforms.SyntheticDataset` (batched via ``as_tensors``) and cached as tensors; every
+arm's training set is then built by :func:`medgan.transforms.mix_real_and_synthetic` (or, synthetic
+only, a ``SyntheticDataset``) over a :class:`PoolSampler` that replays the cached images, so a mix
+holds exactly the images ``mix_real_and_synthetic(real, generator, ratio, seed=pool_seed)`` would.
 """
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
+from torch.utils.data import ConcatDataset, Dataset
 
 from medgan.errors import ConfigError
-from medgan.synthesis import GeneratorSampler, load_generator
+from medgan.synthesis import load_generator
 from medgan.training import TrainConfig, train
-from medgan.transforms import SyntheticDataset
+from medgan.transforms import SyntheticDataset, mix_real_and_synthetic
+from medgan.utils.seeding import derive_seed
 
 
 @dataclass
 class SyntheticPool:
-    """Synthetic images per class: ``images[c]`` is a float32 tensor (n_c, 1, S, S) in [-1, 1]."""
+    """Synthetic images per class: ``images[c]`` is a float32 tensor (n_c, 1, S, S) in [-1, 1].
+
+    Item ``j`` of class ``c`` of a generated pool is item ``(c, j)`` of
+    ``SyntheticDataset(sampler, counts, seed)``; arms read the pool back through the same plug-in
+    (:meth:`as_sampler`, :func:`mix_with_real`, :func:`synthetic_only`), so a filtered pool replays
+    its kept images in order.
+    """
 
     images: list[torch.Tensor]
+    seed: int = 0
+    class_names: list[str] | None = None
 
     @classmethod
     def generate(cls, sampler: Any, counts: Sequence[int], seed: int) -> "SyntheticPool":
-        """Draw ``counts[c]`` images of every class ``c`` from ``sampler`` (seeded, deterministic).
+        """Draw ``counts[c]`` images of every class ``c`` through :class:`medgan.transforms.SyntheticDataset`.
 
-        A :class:`medgan.synthesis.GeneratorSampler` goes through :class:`medgan.transforms.SyntheticDataset`
-        (item ``j`` of class ``c`` has seed ``derive_seed(seed, c, j)``, so the first ``n`` items of a
-        class are the same whatever the pool size); other samplers (test fakes) through ``sample_class``.
+        ``sampler`` is a :class:`medgan.synthesis.GeneratorSampler` (or anything with its ``num_classes``
+        and ``sample(labels, seeds)``); item ``j`` of class ``c`` has seed ``derive_seed(seed, c, j)``, so the
+        first ``n`` items of a class are the same whatever the pool size.
         """
         counts = [max(0, int(n)) for n in counts]
-        if isinstance(sampler, GeneratorSampler):
-            x, y = SyntheticDataset(sampler, counts_per_class=counts, seed=seed).as_tensors()
-            x = x.float().detach().cpu()
-            return cls([x[y == c] for c in range(len(counts))])
-        out = []
-        for c, n in enumerate(counts):
-            x = sampler.sample_class(c, n, seed=seed + 7919 * c) if n else torch.zeros(0, 1, 1, 1)
-            out.append(torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).float().detach().cpu())
-        return cls(out)
+        x, y = SyntheticDataset(sampler, counts_per_class=counts, seed=seed).as_tensors()
+        x = x.float().detach().cpu()
+        names = getattr(sampler, "class_names", None)
+        return cls([x[y == c] for c in range(len(counts))], seed, list(names) if names is not None else None)
 
-    def take(self, counts: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(images, labels): the first ``counts[c]`` images of every class c."""
-        xs, ys = [], []
-        for c, n in enumerate(counts):
-            if n > len(self.images[c]):
-                raise ValueError(f"pool holds {len(self.images[c])} images of class {c}, {n} requested")
-            if n > 0:
-                xs.append(self.images[c][: int(n)])
-                ys.append(torch.full((int(n),), c, dtype=torch.long))
-        if not xs:
-            return torch.zeros(0), torch.zeros(0, dtype=torch.long)
-        return torch.cat(xs), torch.cat(ys)
+    def with_images(self, images: list[torch.Tensor]) -> "SyntheticPool":
+        """The same pool (seed, classes) holding ``images`` instead (e.g. the filtered ones)."""
+        return SyntheticPool(images, self.seed, self.class_names)
 
-    def mixed_with(self, real: tuple[torch.Tensor, torch.Tensor], counts: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Real images plus the first ``counts[c]`` synthetic images of every class."""
-        sx, sy = self.take(counts)
-        if len(sy) == 0:
-            return real
-        return torch.cat([real[0].float(), sx]), torch.cat([real[1].long(), sy])
+    def sizes(self) -> list[int]:
+        """Images held per class."""
+        return [len(x) for x in self.images]
+
+    def as_sampler(self) -> "PoolSampler":
+        """A sampler that replays this pool: seed ``derive_seed(self.seed, c, j)`` gives ``images[c][j]``."""
+        return PoolSampler(self)
 
     def preview(self, k: int = 8) -> list[np.ndarray]:
         """Up to ``k`` images per class as numpy (k, S, S), for the report's real-vs-synthetic grid."""
         return [im[:k, 0].numpy() for im in self.images]
+
+
+class PoolSampler:
+    """The :class:`~medgan.synthesis.GeneratorSampler` interface over a drawn :class:`SyntheticPool`.
+
+    ``SyntheticDataset(PoolSampler(pool), counts, seed=pool.seed)`` yields the first ``counts[c]`` pool
+    images of every class, exactly (no generator runs again); asking for more than the pool holds raises.
+    """
+
+    fingerprint = "synthetic-pool"
+
+    def __init__(self, pool: SyntheticPool) -> None:
+        self.pool = pool
+        self.class_names = pool.class_names or [str(c) for c in range(len(pool.images))]
+        self._index: list[dict[int, int]] = []
+        for c, x in enumerate(pool.images):
+            index = {derive_seed(pool.seed, c, j): j for j in range(len(x))}
+            if len(index) != len(x):  # pragma: no cover -- a 64-bit seed collision
+                raise ValueError(f"two pool items of class {c} share a seed")
+            self._index.append(index)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.pool.images)
+
+    def class_index(self, cls: int | str) -> int:
+        """Index of a class given by name or index."""
+        return self.class_names.index(cls) if isinstance(cls, str) else int(cls)
+
+    def sample(self, labels: Sequence[int], seeds: Sequence[int], batch_size: int = 256) -> torch.Tensor:
+        """The pool image of every (label, seed) as (N, 1, S, S); ``batch_size`` is ignored."""
+        rows = []
+        for c, s in zip(labels, seeds):
+            c = int(c)
+            j = self._index[c].get(int(s))
+            if j is None:
+                raise ValueError(f"the synthetic pool holds {len(self.pool.images[c])} images of class {c}; "
+                                 f"seed {s} is not one of them")
+            rows.append(self.pool.images[c][j])
+        if not rows:
+            return torch.zeros(0, *self.pool.images[0].shape[1:]) if self.pool.images else torch.zeros(0)
+        return torch.stack(rows)
+
+
+class RealItems(Dataset):
+    """Real images as dict items ``{"image": (1, S, S), "label": int}`` (the real half of a mix)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"image": self.images[i], "label": int(self.labels[i])}
+
+
+def pool_counts(pool: SyntheticPool, real_counts: Sequence[int], ratio: float) -> list[int]:
+    """``ceil(ratio * n_c)`` per class, capped by what the pool holds (a filtered pool may hold fewer)."""
+    return [min(int(math.ceil(ratio * int(n))), k) for n, k in zip(real_counts, pool.sizes())]
+
+
+def mix_with_real(pool: SyntheticPool, real: tuple[torch.Tensor, torch.Tensor], ratio: float) -> ConcatDataset:
+    """``medgan.transforms.mix_real_and_synthetic`` of the real images and ``ratio`` x the pool (capped)."""
+    return mix_real_and_synthetic(RealItems(*real), pool.as_sampler(), ratio, labels=real[1], seed=pool.seed,
+                                  max_per_class=pool.sizes())
+
+
+def synthetic_only(pool: SyntheticPool, counts: Sequence[int]) -> SyntheticDataset:
+    """The first ``counts[c]`` pool images of every class as a :class:`~medgan.transforms.SyntheticDataset`."""
+    return SyntheticDataset(pool.as_sampler(), counts_per_class=[int(n) for n in counts], seed=pool.seed,
+                            keys=("image", "label"), as_metatensor=False)
+
+
+def dataset_tensors(ds: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images, labels) of a :class:`SyntheticDataset`, a :class:`RealItems` or a mix of the two."""
+    if isinstance(ds, ConcatDataset):
+        parts = [dataset_tensors(d) for d in ds.datasets]
+        parts = [parts[0]] + [p for p in parts[1:] if len(p[1])]
+        if len(parts) == 1:
+            return parts[0]
+        return torch.cat([p[0].float() for p in parts]), torch.cat([p[1].long() for p in parts])
+    if isinstance(ds, RealItems):
+        return ds.images, ds.labels
+    if isinstance(ds, SyntheticDataset):
+        if len(ds) == 0:
+            return torch.zeros(0), torch.zeros(0, dtype=torch.long)
+        x, y = ds.as_tensors()
+        return x.float(), y
+    raise TypeError(f"cannot read tensors from {type(ds).__name__}")
 
 
 def gan_data_fingerprint(sampler: Any, run_dir: Path) -> str | None:

@@ -14,7 +14,7 @@ from medgan._version import __version__
 from medgan.errors import MedganError
 
 #: Subcommand modules, in the order ``medgan --help`` lists them (pipeline order).
-COMMAND_MODULES = ("data", "train", "synthesize", "evaluate", "benchmark", "export_bundle")
+COMMAND_MODULES = ("data", "train", "synthesize", "evaluate", "benchmark", "compare", "export_bundle")
 
 
 def build_parser() -> argparse.ArgumentParser:

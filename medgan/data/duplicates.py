@@ -11,10 +11,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["find_near_duplicates", "merge_duplicate_groups"]
+__all__ = ["correlation_rows", "count_near_copies", "find_near_duplicates", "merge_duplicate_groups"]
 
 
-def _unit_rows(images, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+def correlation_rows(images, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """The one near-duplicate representation: ``(rows, flat)``.
+
+    Each image is area-resized to ``size`` x ``size``, flattened, mean-centred and scaled to unit norm
+    (float64), so ``rows[i] @ rows[j]`` is the Pearson correlation of images i and j; ``flat`` marks
+    constant images (their row is 0). Used by the audit and by the benchmark's per-fold check.
+    """
     x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images.detach())
     x = x.float().cpu()
     if hasattr(x, "as_tensor"):
@@ -49,7 +55,7 @@ def find_near_duplicates(images, threshold: float = 0.99, chunk: int = 1024) -> 
     n = int(images.shape[0])
     if n < 2:
         return []
-    v, flat = _unit_rows(images)
+    v, flat = correlation_rows(images)
     parent = list(range(n))
 
     def find(i: int) -> int:
@@ -83,6 +89,17 @@ def find_near_duplicates(images, threshold: float = 0.99, chunk: int = 1024) -> 
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+
+
+def count_near_copies(images, query_idx, reference_idx, threshold: float = 0.99, chunk: int = 512) -> int:
+    """How many images of ``query_idx`` correlate at >= ``threshold`` with one of ``reference_idx``."""
+    if len(query_idx) == 0 or len(reference_idx) == 0:
+        return 0
+    rows, _ = correlation_rows(images)
+    ref = rows[torch.as_tensor(np.asarray(reference_idx), dtype=torch.long)]
+    query = rows[torch.as_tensor(np.asarray(query_idx), dtype=torch.long)]
+    return int(sum(int(((query[s:s + chunk] @ ref.T).max(1).values >= threshold).sum())
+                   for s in range(0, len(query), chunk)))
 
 
 def merge_duplicate_groups(patients: Sequence[str], groups: Sequence[Sequence[int]]) -> list[str]:

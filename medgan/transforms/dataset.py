@@ -95,11 +95,6 @@ class SyntheticDataset(Dataset):
             raise ConfigError(f"negative class count in {out}", "counts must be >= 0")
         return out
 
-    def item_seed(self, index: int) -> int:
-        """The per-sample seed of item ``index``."""
-        c, j = self.data[index]
-        return derive_seed(self.seed, c, j)
-
     def make_item(self, index: int) -> dict[str, Any]:
         """The untransformed item ``index`` (deterministic)."""
         c, j = self.data[index]
@@ -130,7 +125,8 @@ class SyntheticDataset(Dataset):
 
 def mix_real_and_synthetic(real_dataset: Any, sampler: Any, ratio: float, labels: Any = None,
                            balance_classes: bool = False, seed: int = 0,
-                           transform: Callable | None = None) -> ConcatDataset:
+                           transform: Callable | None = None,
+                           max_per_class: Sequence[int] | None = None) -> ConcatDataset:
     """``ConcatDataset([real_dataset, synthetic])`` with ``ratio`` synthetic items per real item, per class.
 
     Class c gets ``ceil(ratio * n_c)`` synthetic items. With ``balance_classes=True`` every class is
@@ -148,6 +144,8 @@ def mix_real_and_synthetic(real_dataset: Any, sampler: Any, ratio: float, labels
         balance_classes: top up minority classes (see above).
         seed: base seed of the synthetic items.
         transform: transform for the synthetic items only (the real dataset keeps its own).
+        max_per_class: at most this many synthetic items of class c (e.g. what a pre-drawn, filtered
+            pool holds); None: no cap.
     """
     if not ratio >= 0:
         raise ConfigError(f"synthetic:real ratio must be >= 0, got {ratio}", "e.g. 0.5 or 1.0")
@@ -157,6 +155,11 @@ def mix_real_and_synthetic(real_dataset: Any, sampler: Any, ratio: float, labels
         wanted = [math.ceil(ratio * n_max) + (n_max - int(n)) for n in counts]
     else:
         wanted = [math.ceil(ratio * int(n)) for n in counts]
+    if max_per_class is not None:
+        if len(max_per_class) != len(wanted):
+            raise ConfigError(f"max_per_class has {len(max_per_class)} entries, the generator has {len(wanted)} classes",
+                              "give one cap per class")
+        wanted = [min(w, int(m)) for w, m in zip(wanted, max_per_class)]
     keys, as_meta = list(SyntheticDataset.ITEM_KEYS), True
     if len(real_dataset) > 0:
         first = real_dataset[0]

@@ -10,6 +10,7 @@ from medgan.benchmark.classifier import ClassifierConfig
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.data.types import PreparedData
 from medgan.data.windows import IntensityWindow
+from medgan.synthesis import GeneratorSampler
 
 
 def small_config(**kw) -> BenchmarkConfig:
@@ -37,17 +38,30 @@ def tiny_data(n_per_class: int = 12, size: int = 16, n_classes: int = 2, seed: i
                         patients, [f"class{c}" for c in range(n_classes)], IntensityWindow("uint8", name="uint8"), meta)
 
 
-class FakeSampler:
-    """Class-mean image of its training data plus noise; remembers what it was trained on."""
+class ClassMeanGenerator(torch.nn.Module):
+    """``forward(z, y)``: the class-mean image of class ``y`` plus ``0.1 * z`` (z holds one value per pixel)."""
+
+    def __init__(self, means: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("means", means)  # (C, 1, S, S)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (self.means[y] + 0.1 * z.view(len(z), *self.means.shape[1:])).clamp(-1, 1)
+
+
+class FakeSampler(GeneratorSampler):
+    """A real :class:`GeneratorSampler` over :class:`ClassMeanGenerator`: class means of its training data plus
+    noise, so the benchmark draws fake images through the same plug-in as real ones; remembers its data."""
 
     def __init__(self, train_data: PreparedData):
-        self.data_fingerprint = train_data.fingerprint()
+        means = torch.stack([train_data.images[train_data.labels == c].mean(0)
+                             for c in range(len(train_data.class_names))])
+        meta = {"class_names": list(train_data.class_names), "image_size": train_data.image_size,
+                "latent_dim": train_data.image_size ** 2, "window": train_data.window,
+                "weights_sha256": "fake" + train_data.fingerprint(), "data_fingerprint": train_data.fingerprint(),
+                "model": "fake"}
+        super().__init__(ClassMeanGenerator(means), meta)
         self.seen_sources = [m["source"] for m in train_data.meta]
-        self.means = [train_data.images[train_data.labels == c].mean(0) for c in range(len(train_data.class_names))]
-
-    def sample_class(self, c: int, n: int, seed: int = 0) -> torch.Tensor:
-        g = torch.Generator().manual_seed(seed)
-        return (self.means[c][None] + 0.1 * torch.randn((n,) + tuple(self.means[c].shape), generator=g)).clamp(-1, 1)
 
 
 class FakeFactory:

@@ -63,6 +63,30 @@ def test_selected_arm_uses_a_validation_choice(finished):
     assert all(r in (0.0, 1.0) for r in sel["selected_ratios"])
 
 
+def test_arms_record_kind_and_real_fraction(finished):
+    _, _, _, results = finished
+    assert [(a["kind"], a["real_fraction"]) for a in results["arms"]] == [
+        ("baseline", 1.0), ("synthetic:mix", 1.0), ("synthetic:only", 1.0), ("synthetic:selected", 1.0)]
+
+
+def test_rewrite_from_saved_folds_is_identical(finished, tmp_path):
+    """results.json, report.md and the figures regenerate byte for byte from the saved folds (nothing retrained)."""
+    import shutil
+
+    from medgan.benchmark.protocol import rewrite_results
+    from medgan.errors import DataError
+
+    out, data, _, _ = finished
+    copy = shutil.copytree(out, tmp_path / "copy")
+    rewrite_results(copy, data=data, log=lambda s: None)
+    for name in ("results.json", "report.md", "figures/sens_spec.png", "figures/metric_vs_ratio.png",
+                 "figures/roc.png", "figures/samples.png"):
+        assert (copy / name).read_bytes() == (out / name).read_bytes(), name
+    (copy / "folds" / "r0_f1.json").unlink()
+    with pytest.raises(DataError, match="lacks 1 finished fold"):
+        rewrite_results(copy, data=data, log=lambda s: None)
+
+
 def test_resume_skips_finished_folds(finished, tmp_path):
     out, data, _, results = finished
     again = FakeFactory()

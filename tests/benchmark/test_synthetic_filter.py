@@ -122,3 +122,15 @@ def test_compare_runs_pairs_the_same_test_images(runs, tmp_path):
     (broken / "folds" / "r0_f1.json").write_text("{truncated")
     with pytest.raises(DataError, match="r0_f1.json is unreadable"):
         compare_runs(a, broken, n_boot=10)
+
+
+def test_medgan_compare_cli_writes_the_table(runs, tmp_path, capsys):
+    from medgan.benchmark.compare import compare_runs, comparison_markdown
+    from medgan.cli import main
+
+    (a, _), (b, _) = runs[1]["none"], runs[1]["baseline"]
+    out = tmp_path / "cmp.md"
+    assert main(["compare", str(a), str(b), "--out", str(out), "--n-boot", "50"]) == 0
+    assert out.read_text() == comparison_markdown(compare_runs(a, b, n_boot=50))
+    assert "| cgan ratio 1 |" in capsys.readouterr().out
+    assert main(["compare", str(a), str(tmp_path)]) == 2

@@ -89,3 +89,15 @@ def test_near_duplicates_found_and_merged_ids_keep_copies_together():
         assert not set(np.array(merged)[train]) & set(np.array(merged)[test])
         for grp in groups:
             assert set(grp) <= set(train.tolist()) or set(grp) <= set(test.tolist())
+
+
+def test_count_near_copies_uses_the_audit_rows():
+    from medgan.data.duplicates import correlation_rows, count_near_copies
+
+    gen = torch.Generator().manual_seed(3)
+    x = torch.rand(6, 1, 64, 64, generator=gen)
+    x[4] = x[1] * 2 + 0.1  # a linear copy: correlation 1
+    rows, flat = correlation_rows(x)
+    assert rows.shape == (6, 32 * 32) and not flat.any()
+    assert abs(float(rows[1] @ rows[4]) - 1) < 1e-9
+    assert count_near_copies(x, [4, 5], [0, 1, 2], 0.99) == 1 and count_near_copies(x, [], [0], 0.99) == 0

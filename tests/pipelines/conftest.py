@@ -13,7 +13,7 @@ PIPELINES = Path(__file__).resolve().parents[2] / "pipelines"
 
 @pytest.fixture
 def load_pipeline() -> Callable[[str], ModuleType]:
-    """``load_pipeline("phantom_difficulty")`` -> the module of ``pipelines/phantom_difficulty.py``."""
+    """``load_pipeline("train_synthesize_evaluate")`` -> the module of ``pipelines/train_synthesize_evaluate.py``."""
 
     def load(name: str) -> ModuleType:
         spec = importlib.util.spec_from_file_location(name, PIPELINES / f"{name}.py")

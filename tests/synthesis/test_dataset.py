@@ -71,3 +71,11 @@ def test_mix_balance_classes(sampler):
     assert syn.counts == [3, 7, 6] and len(set(totals)) == 1
     with pytest.raises(ConfigError):
         mix_real_and_synthetic(real, sampler, ratio=-1)
+
+
+def test_mix_max_per_class_caps_what_a_pool_holds(sampler):
+    real = _real([0] * 4 + [1] * 2 + [2] * 2)
+    syn = mix_real_and_synthetic(real, sampler, ratio=2.0, seed=1, max_per_class=[3, 10, 0]).datasets[1]
+    assert syn.counts == [3, 4, 0]
+    with pytest.raises(ConfigError, match="max_per_class"):
+        mix_real_and_synthetic(real, sampler, ratio=1.0, max_per_class=[1, 1])

@@ -131,9 +131,3 @@ class ResizeToSquare(Transform):
         out = torch.full((t.shape[0], self.size, self.size), self.pad_value, dtype=t.dtype)
         out[:, top : top + new_h, left : left + new_w] = t
         return out
-
-    def inverse_geometry(self, height: int, width: int) -> tuple[int, int, int, int]:
-        """Where an ``height x width`` input lands in the output: (top, left, new_h, new_w)."""
-        new_h, new_w, top, left = square_geometry(height, width, self.size)
-        return top, left, new_h, new_w
-
