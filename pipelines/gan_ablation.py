@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from medgan.cli.evaluate import split_real
@@ -31,7 +32,8 @@ from medgan.evaluation import evaluate_quality
 from medgan.synthesis import load_generator
 from medgan.synthesis.traversal import save_traversals
 from medgan.training import TrainConfig, train
-from medgan.utils import atomic_save_json, atomic_write_text
+from medgan.training.logs import image_grid
+from medgan.utils import atomic_path, atomic_save_json, atomic_write_text
 
 #: name -> TrainConfig fields. "Stabilizers" shared by all: DiffAugment translation+cutout, EMA of G,
 #: minibatch-std in D, class-balanced batches (the recipe defaults of each model).
@@ -106,9 +108,57 @@ def table(rows: list[dict], spec: str, args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+def strip(images: torch.Tensor) -> "np.ndarray":
+    """One row of images side by side, as a uint8 array."""
+    return image_grid(images, len(images))
+
+
+def montage(run_dirs: list[Path], path: Path, per_class: int = 2, seed: int = 0) -> Path:
+    """One figure: a column per ablation folder, a row per variant (real images first), ``per_class`` each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["real"] + list(VARIANTS)
+    fig, axes = plt.subplots(len(names), len(run_dirs), figsize=(4.2 * len(run_dirs), 0.9 * len(names)), squeeze=False)
+    for j, run_dir in enumerate(run_dirs):
+        spec = json.loads((run_dir / "ablation.json").read_text())["data"]
+        for i, name in enumerate(names):
+            ax = axes[i][j]
+            ax.set_axis_off()
+            row = _montage_row(run_dir, name, spec, per_class, seed)
+            if row is not None:
+                ax.imshow(row, cmap="gray", vmin=0, vmax=255)
+                ax.text(-4, row.shape[0] / 2, name, ha="right", va="center", fontsize=7)
+            if i == 0:
+                ax.set_title(spec, fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _montage_row(run_dir: Path, name: str, spec: str, per_class: int, seed: int) -> "np.ndarray | None":
+    if name == "real":
+        first = next((run_dir / v / "run" for v in VARIANTS if (run_dir / v / "row.json").is_file()), None)
+        if first is None:
+            return None
+        sampler = load_generator(first)
+        data = prepare_tensors(load_data(spec), image_size=sampler.image_size)
+        _, holdout, _ = split_real(data, sampler.meta, seed=seed)
+        picks = [holdout.images[holdout.labels == c][:per_class] for c in range(len(holdout.class_names))]
+        return strip(torch.cat(picks))
+    if not (run_dir / name / "row.json").is_file():
+        return None
+    sampler = load_generator(run_dir / name / "run")
+    return strip(torch.cat([sampler.sample_class(c, per_class, seed=seed) for c in range(sampler.num_classes)]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True, help="data spec (phantom, phantom:roi=64, a folder ...)")
+    parser.add_argument("--data", help="data spec (phantom, phantom:roi=64, a folder ...)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, from {', '.join(VARIANTS)}")
     parser.add_argument("--steps", type=int, default=600, help="GAN steps per variant (default 600)")
@@ -118,11 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--image-size", type=int, default=64, help="side of the square images (default 64)")
     parser.add_argument("--fast", action="store_true", help="rougher, faster quality numbers (tests, previews)")
+    parser.add_argument("--montage", nargs="+", metavar="ABLATION_DIR",
+                        help="instead of training: draw the samples of these finished ablations into --out (a PNG)")
     args = parser.parse_args(argv)
+    if args.montage:
+        print(montage([Path(d) for d in args.montage], Path(args.out)))
+        return 0
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in names if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
+    if not args.data:
+        parser.error("--data is required (except with --montage)")
     torch.set_num_threads(args.threads)
     data = prepare_tensors(load_data(args.data), image_size=args.image_size)
     out = Path(args.out)
