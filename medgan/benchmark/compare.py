@@ -21,14 +21,19 @@ from medgan.benchmark.stats import paired_cluster_bootstrap
 from medgan.errors import DataError
 
 
-def load_folds(run_dir: Path) -> tuple[dict[tuple[int, int], dict[str, Any]], dict[str, Any]]:
-    """The finished folds of a benchmark folder by (repeat, fold), and its ``results.json``."""
-    run_dir = Path(run_dir)
+def read_results(run_dir: Path) -> dict[str, Any]:
+    """The ``results.json`` of a finished benchmark folder (DataError when it is missing or unreadable)."""
     try:
-        results = json.loads((run_dir / "results.json").read_text())
+        return json.loads((Path(run_dir) / "results.json").read_text())
     except (OSError, ValueError) as exc:
         raise DataError(f"{run_dir} holds no readable results.json ({exc})",
                         "pass the --out folder of a finished medgan benchmark") from exc
+
+
+def load_folds(run_dir: Path) -> tuple[dict[tuple[int, int], dict[str, Any]], dict[str, Any]]:
+    """The finished folds of a benchmark folder by (repeat, fold), and its ``results.json``."""
+    run_dir = Path(run_dir)
+    results = read_results(run_dir)
     folds = {}
     for path in sorted((run_dir / "folds").glob("r*_f*.json")):
         try:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from medgan.benchmark.aggregate import aggregate
+from medgan.benchmark.compare import read_results
 from medgan.benchmark.config import BenchmarkConfig, looks_negative
 from medgan.benchmark.confound import confound_check
 from medgan.benchmark.fold import run_fold
@@ -284,11 +285,7 @@ def rewrite_results(out_dir: str | Path, data: Any = None, log: Callable[[str], 
     invocation's command. Raises :class:`DataError` when a fold is missing.
     """
     out = Path(out_dir)
-    try:
-        saved = json.loads((out / "results.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{out} holds no readable results.json ({exc})",
-                        "pass the --out folder of a finished medgan benchmark") from exc
+    saved = read_results(out)
     config = BenchmarkConfig.from_dict(saved["config"])
     data = load_prepared(config) if data is None else data
     positive = resolve_positive(list(data.class_names), config.positive_class)
