@@ -72,3 +72,22 @@ def test_no_import_circle():
     for name in graph:
         if name not in state:
             visit(name, [name])
+
+
+#: optional third-party packages a function may import lazily (heavy, and not needed by most runs).
+LAZY_OPTIONAL = {"umap"}
+
+
+def test_no_import_inside_a_function_except_optional_packages():
+    inner = []
+    for name, tree in _modules().items():
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import):
+                    inner += [f"{name}.{fn.name}: {a.name}" for a in node.names
+                              if a.name.split(".")[0] not in LAZY_OPTIONAL]
+                elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] not in LAZY_OPTIONAL:
+                    inner.append(f"{name}.{fn.name}: from {node.module}")
+    assert not inner, inner

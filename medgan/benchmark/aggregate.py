@@ -9,7 +9,11 @@ import platform
 from collections import Counter
 from typing import Any, Callable, Sequence
 
+import monai
 import numpy as np
+import scipy
+import sklearn
+import torch
 
 from medgan._version import __version__
 from medgan.benchmark.arms import SELECTED, Arm, arm_fields, parse_arm, planned_arms
@@ -35,12 +39,6 @@ def _clears_zero(diff: dict[str, Any]) -> bool:
 
 def versions(device: str) -> dict[str, str]:
     """Versions of the software that produced the numbers."""
-    import monai
-    import scipy
-    import sklearn
-    import torch
-
-
     return {"medgan": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "monai": monai.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
             "scikit-learn": sklearn.__version__, "platform": platform.platform(), "device": device,

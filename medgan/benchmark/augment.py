@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from monai.networks.layers import AffineTransform
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,6 @@ class ClassicAugment:
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Augmented copy of ``x`` (N, C, H, W); parameters drawn from ``generator`` on the CPU."""
-        from monai.networks.layers import AffineTransform
-
         n = x.shape[0]
         u = lambda *s: torch.rand(*s, generator=generator)  # noqa: E731
         on = (u(n) < self.prob).float()

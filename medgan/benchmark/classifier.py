@@ -16,7 +16,6 @@ global RNG is left untouched.
 """
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass
@@ -24,11 +23,13 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+from monai.networks.nets import Classifier, ResNet
 from torch import nn
 
 from medgan.benchmark.augment import ClassicAugment
 from medgan.benchmark.metrics import macro_auc
 from medgan.errors import ConfigError
+from medgan.training.supervised import fit_classifier
 
 
 @dataclass
@@ -80,11 +81,8 @@ def build_classifier(n_classes: int, image_size: int, channels: Sequence[int] = 
     """A MONAI network for (N, 1, S, S) inputs returning (N, n_classes) logits (see :class:`ClassifierConfig`)."""
     check_arch(arch, channels)
     if arch == "resnet":
-        from monai.networks.nets import ResNet
-
         return ResNet(block="basic", layers=[1, 1, 1, 1], block_inplanes=[int(c) for c in channels], spatial_dims=2,
                       n_input_channels=1, conv1_t_size=3, conv1_t_stride=1, num_classes=n_classes)
-    from monai.networks.nets import Classifier
 
     return Classifier(
         in_shape=(1, image_size, image_size), classes=n_classes, channels=tuple(channels),
@@ -154,7 +152,6 @@ def train_classifier(
     t0 = time.perf_counter()
     steps = budget_steps(n_real, config)
     every = max(1, math.ceil(n_real / config.batch_size), steps // 20)
-    bs = min(config.batch_size, len(train_y))
     with torch.random.fork_rng(devices=_fork_devices(device)):
         torch.manual_seed(seed)
         model = build_classifier(n_classes, int(train_x.shape[-1]), config.channels, config.dropout,
@@ -164,38 +161,12 @@ def train_classifier(
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.15)
         gen = torch.Generator().manual_seed(seed)
-        loss_fn = nn.CrossEntropyLoss()
         vx, vy = val_x.to(device), val_y.long().to(device)
-        train_x, train_y = train_x.float().to(device), train_y.long().to(device)  # small: keep on device
-        best = ((-math.inf, math.inf), 0, copy.deepcopy(model.state_dict()))
-        history: list[tuple[float, float]] = []
-        perm, pos, step = torch.randperm(len(train_y), generator=gen), 0, 0
-        model.train()
-        while step < steps:
-            if pos + bs > len(perm):
-                perm, pos = torch.randperm(len(train_y), generator=gen), 0
-            idx = perm[pos:pos + bs].to(device)
-            pos += bs
-            x = augment(train_x[idx], gen)
-            y = train_y[idx]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            sched.step()
-            step += 1
-            if (step % every == 0 and step >= steps // 4) or step == steps:
-                model.eval()
-                with torch.no_grad():
-                    auc, val_loss = _val_score(model, vx, vy) if len(vy) else (0.5, float(loss))
-                model.train()
-                history.append((auc, val_loss))
-                if (auc, -val_loss) > (best[0][0], -best[0][1]):
-                    best = ((auc, val_loss), step, copy.deepcopy(model.state_dict()))
-                elif config.patience and step - best[1] >= config.patience * every:
-                    break
-        model.load_state_dict(best[2])
-        model.eval()
-    info = {"steps": step, "evaluations": len(history), "best_step": best[1], "best_val_auc": best[0][0],
-            "best_val_loss": best[0][1], "val_history": history, "seconds": time.perf_counter() - t0}
+        fit = fit_classifier(model, train_x.float().to(device), train_y.long().to(device), steps, config.batch_size,
+                             opt, gen, augment=augment, scheduler=sched, eval_every=every, eval_from=steps // 4,
+                             evaluate=(lambda m: _val_score(m, vx, vy)) if len(vy) else (lambda m: (0.5, None)),
+                             patience=config.patience)
+    info = {"steps": fit.steps, "evaluations": len(fit.history), "best_step": fit.best_step,
+            "best_val_auc": fit.best[0], "best_val_loss": fit.best[1], "val_history": fit.history,
+            "seconds": time.perf_counter() - t0}
     return model, info

@@ -10,6 +10,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from medgan.benchmark.classifier import ClassifierConfig, check_arch
@@ -266,8 +267,6 @@ def config_from_dict(d: dict[str, Any]) -> BenchmarkConfig:
 
 def load_config(path: str) -> BenchmarkConfig:
     """Read a benchmark config JSON file (see :func:`config_from_dict`)."""
-    from pathlib import Path
-
     p = Path(path)
     try:
         d = json.loads(p.read_text())

@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from medgan.benchmark.metrics import roc_auc
 from medgan.benchmark.stats import mean_ci
@@ -54,11 +58,6 @@ def confound_check(meta: Sequence[dict[str, Any]], labels: np.ndarray, folds: Se
     Returns ``{"features", "models": {name: {"auc": {"mean", "ci95"}, "per_fold"}}, "best_auc",
     "informative"}`` where ``informative`` is False when every feature is constant (nothing to learn).
     """
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     x, names = metadata_features(meta)
     labels = np.asarray(labels)
     informative = bool(np.any(np.ptp(x, axis=0) > 1e-9))

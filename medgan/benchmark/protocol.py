@@ -8,14 +8,18 @@ fold (:func:`medgan.benchmark.fold.run_fold`) and saves each finished fold atomi
 """
 from __future__ import annotations
 
+import copy
 import json
+import multiprocessing as mp
 import os
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from medgan.benchmark.aggregate import aggregate
 from medgan.benchmark.compare import read_results
@@ -178,9 +182,6 @@ def run_benchmark(
 
     Returns the results dict (also in ``results.json``).
     """
-    from tqdm.auto import tqdm
-
-
     config.validate()
     if workers < 0:
         raise ConfigError(f"workers must be 0 (auto) or more, got {workers}", "use e.g. --workers 2")
@@ -324,10 +325,6 @@ def _run_parallel(pending: list, n_workers: int, data: Any, patients: list[str],
                   positive: int | None, gan_factory: Any, device: torch.device, finish: Callable,
                   advance: Callable[[], None], log: Callable[[str], None]) -> None:
     """Run the pending folds in ``n_workers`` spawned processes; each finished fold is saved at once."""
-    import copy
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     threads = max(1, torch.get_num_threads() // n_workers) if device.type == "cpu" else 1
     log(f"running {len(pending)} folds in {n_workers} worker processes ({threads} thread(s) each)")
     error: BaseException | None = None

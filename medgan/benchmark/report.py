@@ -12,7 +12,8 @@ from medgan.benchmark.arms import MIX, SELECTED, Arm, parse_arm
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import roc_curve_points
 from medgan.training import TrainConfig
-from medgan.utils import atomic_path, atomic_write_text
+from medgan.utils import atomic_write_text
+from medgan.utils.figures import new_figure, save_png
 
 
 def _fmt(x: Any, pct: bool = True) -> str:
@@ -37,20 +38,14 @@ def _p_eq(p: Any) -> str:
 
 
 def _savefig(fig: Any, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    save_png(fig, path, dpi=110, bbox_inches="tight")
 
 
 def fig_sens_spec(results: dict[str, Any], path: Path) -> None:
     """Sensitivity and specificity (mean, 95 % CI) per arm."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     arms = results["arms"]
     y = np.arange(len(arms))
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(arms) + 1.2))
+    fig, ax = new_figure(figsize=(7, 0.45 * len(arms) + 1.2))
     for off, m, col in ((-0.15, "sensitivity", "tab:red"), (0.15, "specificity", "tab:blue")):
         mean = np.array([np.nan if a[m]["mean"] is None else a[m]["mean"] for a in arms])
         lo = np.array([np.nan if a[m]["ci95"][0] is None else a[m]["ci95"][0] for a in arms])
@@ -62,20 +57,14 @@ def fig_sens_spec(results: dict[str, Any], path: Path) -> None:
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # above the axes, never over a point
     ax.grid(axis="x", alpha=0.3)
     _savefig(fig, path)
-    plt.close(fig)
 
 
 def fig_ratio_curve(results: dict[str, Any], path: Path) -> None:
     """Each metric against the synthetic:real ratio (ratio 0 = baseline), one line per GAN model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     arms = {a["name"]: a for a in results["arms"]}
     models = results["config"]["models"]
     ratios = sorted({float(r) for r in results["config"]["ratios"] if r > 0})
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), sharex=True)
+    fig, axes = new_figure(1, 4, figsize=(14, 3.2), sharex=True)
     for ax, m in zip(axes, ("sensitivity", "specificity", "balanced_accuracy", "auc")):
         for model in models:
             xs = [0.0] + ratios
@@ -94,18 +83,12 @@ def fig_ratio_curve(results: dict[str, Any], path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[0].legend()
     _savefig(fig, path)
-    plt.close(fig)
 
 
 def fig_roc(folds: list[dict[str, Any]], arms: list[str], positive: int | None, path: Path) -> None:
     """ROC of each arm on the pooled test folds of repeat 0 (binary: positive class; else micro one-vs-rest)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rep0 = [r for r in folds if r["repeat"] == 0]
-    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    fig, ax = new_figure(figsize=(4.8, 4.5))
     for a in arms:
         labels = np.concatenate([np.asarray(r["test_labels"]) for r in rep0])
         probs = np.concatenate([np.asarray(r["arms"][a]["test_probs"]) for r in rep0])
@@ -122,18 +105,12 @@ def fig_roc(folds: list[dict[str, Any]], arms: list[str], positive: int | None, 
     ax.set_title("ROC, test folds of repeat 0 pooled" + ("" if positive is not None else " (micro OvR)"), fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     _savefig(fig, path)
-    plt.close(fig)
 
 
 def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6, results_models: Any = ()) -> list[str]:
     """Real (left) vs synthetic (right) images per class, one block per GAN model; returns the models shown.
 
     Without ``samples_path`` an existing figure at ``path`` is kept (showing ``results_models``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     if not samples_path.exists():  # samples.npz is not committed: keep a figure an earlier write made
         return sorted(results_models) if path.exists() and results_models else []
     syn = np.load(samples_path)
@@ -141,7 +118,7 @@ def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6, results_m
     names = list(data.class_names)
     labels = data.labels.numpy()
     cols = k * (1 + len(models))
-    fig, axes = plt.subplots(len(names), cols, figsize=(cols * 0.9, len(names) * 1.0 + 0.4), squeeze=False)
+    fig, axes = new_figure(len(names), cols, figsize=(cols * 0.9, len(names) * 1.0 + 0.4), squeeze=False)
     for c, name in enumerate(names):
         real = data.images[np.flatnonzero(labels == c)[:k], 0].numpy()
         blocks = [("real", real)] + [(m, syn[f"{m}_class{c}"]) for m in models]
@@ -154,7 +131,6 @@ def fig_samples(samples_path: Path, data: Any, path: Path, k: int = 6, results_m
                 if j == 0:
                     ax.set_title(f"{title}: {name}", fontsize=7, loc="left")
     _savefig(fig, path)
-    plt.close(fig)
     return models
 
 

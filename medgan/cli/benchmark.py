@@ -5,6 +5,9 @@ import argparse
 import os
 import shlex
 import sys
+from dataclasses import replace
+
+import torch
 
 from medgan.benchmark.config import config_from_dict, load_config
 from medgan.benchmark.protocol import run_benchmark
@@ -80,9 +83,6 @@ def idle_cores() -> int:
 
 def build_config(args: argparse.Namespace):
     """BenchmarkConfig from a config file / preset plus the command-line overrides."""
-    from dataclasses import replace
-
-
     if args.config:
         cfg = load_config(args.config)
         if args.quick:
@@ -107,9 +107,6 @@ def build_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Run or resume the benchmark and print where the results are."""
-    import torch
-
-
     ensure_output_dir(args.out, "--out")
     check_range("--threads", args.threads, 0, example="0 (auto) or 4")
     check_range("--workers", args.workers, 0, example="0 (auto) or 2")

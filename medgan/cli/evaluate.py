@@ -5,6 +5,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+
 from medgan.data import grouped_split, load_data, prepare_tensors
 from medgan.errors import ConfigError, DataError
 from medgan.evaluation import evaluate_quality, quality_summary_markdown
@@ -44,9 +47,6 @@ def split_real(prepared, meta: dict[str, Any], seed: int = 0):
     (or everything else). Without usable holdout patients, falls back to a patient-grouped split and says
     so in the notes (the GAN has then seen the "held-out" images).
     """
-    import numpy as np
-
-
     patients = np.asarray([str(p) for p in prepared.patients])
     holdout_ids = {str(p) for p in (meta.get("holdout_patients") or [])}
     train_ids = {str(p) for p in (meta.get("train_patients") or [])}
@@ -75,9 +75,6 @@ def split_real(prepared, meta: dict[str, Any], seed: int = 0):
 
 def run(args: argparse.Namespace) -> int:
     """Load generator + data, sample, evaluate, write the report."""
-    import torch
-
-
     ensure_output_dir(args.out, "--out")
     if args.per_class < 2:
         raise ConfigError(f"--per-class must be >= 2, got {args.per_class}", "e.g. --per-class 100")

@@ -5,6 +5,8 @@ import argparse
 import math
 import sys
 
+import numpy as np
+
 from medgan.data import load_data, prepare_tensors
 from medgan.errors import ConfigError
 from medgan.evaluation.memorization import find_near_copies
@@ -44,9 +46,6 @@ def register(subparsers) -> None:
 
 def near_copy_filter(sampler, spec: str, threshold: float):
     """``f(images, class) -> mask`` of candidates within ``threshold`` of a training image of ``spec``."""
-    import numpy as np
-
-
     data = load_data(spec)
     train_patients = sampler.meta.get("train_patients")
     if train_patients:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+import torch
 
 from medgan.data import load_data, prepare_tensors
 from medgan.models.registry import MODELS
@@ -72,11 +75,6 @@ def build_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Load data, build the config, train, print where things are."""
-    import os
-
-    import torch
-
-
     ensure_output_dir(args.out, "--out")
     check_range("--threads", args.threads, 0, example="0 (torch's choice) or 4")
     config = build_config(args)

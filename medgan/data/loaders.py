@@ -16,8 +16,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from medgan.data import tabular
 from medgan.data.phantom import make_phantom
 from medgan.data.readers import image_kind, image_stem, read_image

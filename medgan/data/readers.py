@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nibabel as nib
 import numpy as np
+import pydicom
+from PIL import Image, UnidentifiedImageError
 
 from medgan.errors import DataError
 
@@ -79,8 +82,6 @@ def read_image(path: str | Path, units: str | None = None) -> tuple[np.ndarray, 
 
 def read_pil(path: Path, units: str | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """PNG/JPEG/TIFF -> one channel. 8-bit -> units "uint8"; 16-bit -> HU if ``units="HU"`` else /257."""
-    from PIL import Image, UnidentifiedImageError
-
     fmt = PIL_SUFFIXES[path.suffix.lower()]
     try:
         with Image.open(path) as im:
@@ -141,8 +142,6 @@ def _dicom_decode_error(path: Path, ds: Any, exc: Exception) -> DataError:
 
 def read_dicom(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """DICOM -> HU via RescaleSlope/RescaleIntercept (JPEG-compressed files need pylibjpeg)."""
-    import pydicom
-
     try:
         ds = pydicom.dcmread(str(path))
     except Exception as exc:  # pydicom raises many types for corrupt files
@@ -168,8 +167,6 @@ def read_dicom(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
 
 def load_nifti_canonical(path: Path):
     """nibabel image reoriented to the closest canonical (RAS+) orientation; DataError if unreadable."""
-    import nibabel as nib
-
     try:
         img = nib.load(str(path))
         if len(img.shape) == 2:  # give 2-D images a slice axis so reorientation is defined

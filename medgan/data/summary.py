@@ -10,7 +10,7 @@ import numpy as np
 from medgan.data.prepare import prepare_tensors
 from medgan.data.types import LoadedData
 from medgan.data.windows import IntensityWindow
-from medgan.utils.atomic import atomic_path
+from medgan.utils.figures import new_figure, save_png
 
 __all__ = ["summarize", "patient_groups", "format_summary", "write_preview", "LARGE_PATIENT_SHARE"]
 
@@ -120,19 +120,13 @@ def format_summary(summary: dict[str, Any]) -> str:
 def write_preview(data: LoadedData, path: str | Path, per_class: int = 8, window: IntensityWindow | str | None = None,
                   image_size: int = 128) -> Path:
     """Write a PNG grid: one row per class, up to ``per_class`` examples (first items), window applied."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-
     labels = data.labels
     picks = [np.flatnonzero(labels == c)[:per_class] for c in range(len(data.class_names))]
     chosen = [int(i) for p in picks for i in p]
     prepared = prepare_tensors(data.subset(chosen), image_size=image_size, window=window)
     images = prepared.images.as_tensor()[:, 0].numpy() if hasattr(prepared.images, "as_tensor") else np.asarray(prepared.images[:, 0])
     rows, cols = len(data.class_names), max(1, per_class)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols + 1.2, 1.3 * rows), squeeze=False)
+    fig, axes = new_figure(rows, cols, figsize=(1.3 * cols + 1.2, 1.3 * rows), squeeze=False)
     k = 0
     for r, name in enumerate(data.class_names):
         for c in range(cols):
@@ -149,8 +143,4 @@ def write_preview(data: LoadedData, path: str | Path, per_class: int = 8, window
     w = prepared.window
     fig.suptitle(f"{data.spec}  window: {w.name} ({w.low:g}..{w.high:g} {w.units})", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=100)

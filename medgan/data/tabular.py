@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from monai.data import load_decathlon_datalist
 
 from medgan.data.readers import axial_display, crop_window, image_stem, load_nifti_canonical, read_image
 from medgan.data.types import LoadedData, finalize
@@ -235,8 +236,6 @@ def load_datalist(path: Path, split: str = "training", units: str | None = None,
 
     Class names come from a top-level "labels" or "classes" list, else the sorted unique labels.
     """
-    from monai.data import load_decathlon_datalist
-
     path = Path(path)
     try:
         raw = json.loads(path.read_text())

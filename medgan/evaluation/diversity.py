@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from monai.metrics import MultiScaleSSIMMetric
 
 __all__ = ["ms_ssim_config", "pairwise_ms_ssim", "mean_pairwise_ms_ssim"]
 
@@ -34,8 +35,6 @@ def ms_ssim_config(image_size: int) -> dict:
 
 def pairwise_ms_ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """MS-SSIM of each pair ``(a[i], b[i])`` of (P, 1, S, S) images in [-1, 1]; returns (P,)."""
-    from monai.metrics import MultiScaleSSIMMetric
-
     cfg = ms_ssim_config(int(a.shape[-1]))
     metric = MultiScaleSSIMMetric(spatial_dims=2, data_range=1.0, kernel_size=cfg["kernel_size"],
                                   kernel_sigma=cfg["kernel_sigma"], weights=cfg["weights"], reduction="none")

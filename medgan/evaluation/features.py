@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from medgan.errors import ConfigError
+from medgan.training.supervised import fit_classifier, random_flip
 
 __all__ = ["FEATURE_KINDS", "FeatureCNN", "FeatureExtractor", "build_feature_extractor", "train_feature_cnn"]
 
@@ -76,7 +77,8 @@ def train_feature_cnn(
     images: torch.Tensor, labels: torch.Tensor, n_classes: int, epochs: int = 8, batch_size: int = 32,
     lr: float = 2e-3, width: int = 16, seed: int = 0,
 ) -> FeatureCNN:
-    """Train :class:`FeatureCNN` as a classifier on real images (random flips as the only augmentation).
+    """Train :class:`FeatureCNN` as a classifier (random flips as the only augmentation), ``epochs`` x
+    ceil(n / batch_size) steps of :func:`medgan.training.supervised.fit_classifier`.
 
     Deterministic for ``seed``: initialisation, shuffling and flips all come from one ``torch.Generator``.
     """
@@ -84,21 +86,10 @@ def train_feature_cnn(
     model = FeatureCNN(n_classes, width=width, in_channels=int(images.shape[1])).reset_parameters(gen)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n = int(images.shape[0])
-    labels = labels.long()
-    model.train()
-    for _ in range(int(epochs)):
-        order = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            if idx.numel() < 2:  # BatchNorm needs two samples
-                continue
-            x = images[idx].float()
-            flip = torch.rand(idx.numel(), generator=gen) < 0.5
-            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
-            loss = F.cross_entropy(model(x), labels[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    if n < 2:  # BatchNorm needs two samples per batch
+        return model.eval()
+    steps = int(epochs) * math.ceil(n / batch_size)
+    fit_classifier(model, images.float(), labels.long(), steps, batch_size, opt, gen, augment=random_flip)
     return model.eval()
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from monai.metrics import FIDMetric, MMDMetric
+from scipy.linalg import sqrtm
 from sklearn.neighbors import NearestNeighbors
 
 __all__ = ["frechet_distance", "mmd", "knn_radii", "precision_recall", "density_coverage", "fidelity_metrics"]
@@ -34,8 +36,6 @@ def _np(x: Any) -> np.ndarray:
 
 def frechet_distance(real: Any, fake: Any) -> float:
     """Fréchet distance between Gaussian fits of the two feature sets (MONAI ``FIDMetric``)."""
-    from monai.metrics import FIDMetric
-
     r, f = torch.from_numpy(_np(real)), torch.from_numpy(_np(fake))
     if r.shape[0] < 2 or f.shape[0] < 2:
         return float("nan")
@@ -53,8 +53,6 @@ def frechet_distance(real: Any, fake: Any) -> float:
 
 def _frechet_scipy(x: np.ndarray, y: np.ndarray, epsilon: float = 1e-6) -> float:
     """MONAI's Fréchet distance formula on ``(N, D)`` float64 arrays, with SciPy's current ``sqrtm``."""
-    from scipy.linalg import sqrtm
-
     mu_x, mu_y = x.mean(0), y.mean(0)
     sx, sy = np.atleast_2d(np.cov(x, rowvar=False)), np.atleast_2d(np.cov(y, rowvar=False))
     covmean = sqrtm(sx @ sy)
@@ -75,8 +73,6 @@ def mmd(real: Any, fake: Any, seed: int = 0, draws: int = 8) -> float:
     MONAI's metric needs equally many samples on both sides: when the sizes differ, the larger set is
     subsampled to the smaller size ``draws`` times (``np.random.default_rng(seed)``) and the mean is returned.
     """
-    from monai.metrics import MMDMetric
-
     r, f = _np(real), _np(fake)
     n = min(r.shape[0], f.shape[0])
     if n < 2:

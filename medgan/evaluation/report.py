@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from medgan.evaluation.views import plot_correlations, plot_umap, umap_embedding
-from medgan.utils import atomic_path, atomic_save_json, atomic_write_text
+from medgan.utils import atomic_save_json, atomic_write_text
+from medgan.utils.figures import new_figure, save_png
 
 __all__ = ["write_report", "save_result", "quality_summary_markdown", "quality_markdown"]
 
@@ -118,25 +119,12 @@ def write_report(result: dict[str, Any], out_dir: Path, real_train, real_holdout
         figs["umap"] = "umap.png"
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    plt = _plt()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=80, format="png")
-    plt.close(fig)
+def _save(fig: Any, path: Path) -> None:
+    save_png(fig, path, dpi=80)
 
 
 def _plot_samples(real, syn: torch.Tensor, syn_y: torch.Tensor, names: list[str], path: Path, n: int = 8) -> None:
-    plt = _plt()
-    fig, axes = plt.subplots(2 * len(names), n, figsize=(n * 0.9, 2 * len(names) * 0.95), squeeze=False)
+    fig, axes = new_figure(2 * len(names), n, figsize=(n * 0.9, 2 * len(names) * 0.95), squeeze=False)
     for c, name in enumerate(names):
         for row, (imgs, what) in enumerate(((real.images[real.labels == c], "real"), (syn[syn_y == c], "syn"))):
             for j in range(n):
@@ -150,9 +138,8 @@ def _plot_samples(real, syn: torch.Tensor, syn_y: torch.Tensor, names: list[str]
 
 
 def _plot_closest(raw: dict[str, Any], syn: torch.Tensor, train: torch.Tensor, path: Path) -> None:
-    plt = _plt()
     pairs = raw["closest"] or [{"synthetic": 0, "train": 0, "distance": float("nan")}]
-    fig, axes = plt.subplots(2, len(pairs), figsize=(len(pairs) * 1.1, 2.5), squeeze=False)
+    fig, axes = new_figure(2, len(pairs), figsize=(len(pairs) * 1.1, 2.5), squeeze=False)
     for j, p in enumerate(pairs):
         axes[0, j].imshow(syn[p["synthetic"], 0].numpy(), cmap="gray", vmin=-1, vmax=1)
         axes[1, j].imshow(train[p["train"], 0].numpy(), cmap="gray", vmin=-1, vmax=1)
@@ -165,8 +152,7 @@ def _plot_closest(raw: dict[str, Any], syn: torch.Tensor, train: torch.Tensor, p
 
 
 def _plot_nn_hist(raw: dict[str, Any], path: Path) -> None:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = new_figure(figsize=(5, 3))
     vals = raw["synthetic_distances"] + raw["holdout_distances"]
     bins = np.linspace(0, max(vals) if vals else 1.0, 30)
     ax.hist(raw["holdout_distances"], bins=bins, alpha=0.6, density=True, label="held-out real -> train")

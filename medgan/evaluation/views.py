@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from medgan.utils import atomic_path
+from medgan.utils.figures import colormaps, new_figure, save_png
 
 __all__ = ["feature_correlations", "knn_real_share", "umap_embedding", "plot_correlations", "plot_umap"]
 
@@ -71,12 +71,7 @@ def umap_embedding(real: Any, fake: Any, seed: int = 0) -> np.ndarray:
 
 def plot_correlations(corr: dict[str, Any], path: Path, title: str = "") -> None:
     """Save real | synthetic | difference correlation matrices side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4))
+    fig, axes = new_figure(1, 3, figsize=(10.5, 3.4))
     for ax, key, cmap, lim in zip(axes, ("real", "synthetic", "difference"), ("coolwarm", "coolwarm", "PuOr"), (1, 1, 1)):
         im = ax.imshow(corr[key], cmap=cmap, vmin=-lim, vmax=lim)
         ax.set_title(key if key != "difference" else f"synthetic - real (mean |d| {corr['mean_abs_difference']:.2f})",
@@ -91,13 +86,8 @@ def plot_correlations(corr: dict[str, Any], path: Path, title: str = "") -> None
 def plot_umap(emb: np.ndarray, n_real: int, labels: np.ndarray, class_names: list[str], path: Path,
               title: str = "") -> None:
     """Save a UMAP scatter: real (circles) vs synthetic (crosses), coloured by class."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    colours = plt.get_cmap("tab10")
+    fig, ax = new_figure(figsize=(5.2, 4.6))
+    colours = colormaps["tab10"]
     for c, name in enumerate(class_names):
         real_c = np.flatnonzero(labels[:n_real] == c)
         fake_c = n_real + np.flatnonzero(labels[n_real:] == c)
@@ -112,10 +102,5 @@ def plot_umap(emb: np.ndarray, n_real: int, labels: np.ndarray, class_names: lis
     _save(fig, path)
 
 
-def _save(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
-    plt.close(fig)
+def _save(fig: Any, path: Path) -> None:
+    save_png(fig, path, dpi=90)

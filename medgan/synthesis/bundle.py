@@ -20,7 +20,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import monai
+import nibabel
 import numpy as np
+import safetensors
 import torch
 
 from medgan._version import __version__
@@ -36,11 +39,6 @@ META_SCHEMA = ("https://github.com/Project-MONAI/MONAI-extra-test-data/releases/
 
 
 def _versions() -> dict[str, str]:
-    import monai
-    import nibabel
-    import safetensors
-
-
     return {"medgan": __version__, "nibabel": nibabel.__version__, "safetensors": safetensors.__version__,
             "monai": monai.__version__, "torch": torch.__version__.split("+")[0], "numpy": np.__version__}
 

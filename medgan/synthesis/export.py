@@ -20,12 +20,17 @@ lists a missing file.
 """
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import nibabel as nib
 import numpy as np
 import torch
+from PIL import Image
+from tqdm.auto import tqdm
 
 from medgan.errors import CheckpointError, ConfigError
 from medgan.utils import atomic_path, atomic_save_json
@@ -81,8 +86,6 @@ def _write_image(path: Path, unit: np.ndarray, fmt: str, window: Any, spacing: f
     """Write one (S, S) image given in [-1, 1]."""
     with atomic_path(path) as tmp:
         if fmt == "nifti":
-            import nibabel as nib
-
             native = np.asarray(window.from_unit(unit.astype(np.float64)), dtype=np.float32)
             img = nib.Nifti1Image(native, np.diag([spacing, spacing, 1.0, 1.0]))
             img.header.set_xyzt_units("mm")
@@ -90,15 +93,11 @@ def _write_image(path: Path, unit: np.ndarray, fmt: str, window: Any, spacing: f
             nib.save(img, str(tmp.with_suffix(".nii.gz")))  # nibabel picks compression by suffix
             os.replace(tmp.with_suffix(".nii.gz"), tmp)
         else:
-            from PIL import Image
-
             Image.fromarray(_to_uint8(unit), mode="L").save(tmp, format="PNG")
 
 
 def _write_preview(path: Path, rows: list[np.ndarray]) -> None:
     """A grid PNG: one row per class (8-bit window), blank cells where a class has fewer images."""
-    from PIL import Image
-
     cols = max([len(r) for r in rows] + [1])
     size = next((len(r[0]) for r in rows if len(r)), 1)
     grid = np.zeros((len(rows) * (size + 2), cols * (size + 2)), dtype=np.uint8)
@@ -128,16 +127,8 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
             images); dropped candidates are replaced by further seeds, up to ``max_tries * per_class``.
         max_tries: see ``drop_filter``.
     """
-    from tqdm.auto import tqdm
-
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown image format {fmt!r}", f"use one of {', '.join(FORMATS)}")
-    if int(per_class) < 1:
-        raise ConfigError(f"--per-class must be >= 1, got {per_class}", "e.g. --per-class 100")
-    if isinstance(batch_size, bool) or int(batch_size) < 1:
-        raise ConfigError(f"--batch-size must be >= 1, got {batch_size}", "e.g. --batch-size 64")
+    _check_synthesis_args(fmt, per_class, batch_size)
     out = ensure_output_dir(out_dir, "--out")
-    folders = folder_names(list(sampler.class_names))
     spacing, spacing_source = _spacing(sampler.meta)
     manifest = {
         "generator_fingerprint": sampler.fingerprint, "model": sampler.meta.get("model"), "seed": int(seed),
@@ -147,55 +138,18 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
         "data_fingerprint": sampler.meta.get("data_fingerprint"), "near_copy_filter": drop_filter is not None,
     }
     manifest_path = out / "synthesis.json"
-    if manifest_path.is_file():
-        import json
-
-        old = json.loads(manifest_path.read_text())
-        same = {k: old.get(k) for k in ("generator_fingerprint", "seed", "format", "near_copy_filter")}
-        if same != {k: manifest[k] for k in same}:
-            raise ConfigError(f"{out} already holds images from another generator/seed/format ({same})",
-                              "choose a new --out folder (or delete the old one)")
-    atomic_save_json(manifest_path, {**manifest, "complete": False})
-
+    _claim_manifest(manifest_path, manifest)
+    job = _ClassJob(sampler, out, folder_names(list(sampler.class_names)), per_class, fmt, seed, batch_size,
+                    drop_filter, max_tries, codes, spacing)
     entries: list[dict[str, Any]] = []
     previews: list[np.ndarray] = []
-    dropped = [0] * sampler.num_classes
+    dropped = []
     bar = tqdm(total=per_class * sampler.num_classes, desc="synthesize", unit="img", disable=not progress)
-    for c, name in enumerate(sampler.class_names):
-        folder = out / "images" / folders[c]
-        kept, j, preview = 0, 0, []
-        while kept < per_class:
-            if j >= max_tries * per_class:
-                raise ConfigError(f"class {name!r}: only {kept} of {per_class} candidates passed the near-copy filter "
-                                  f"after {j} tries", "lower --per-class or relax the near-copy threshold")
-            n = min(batch_size, per_class - kept) if drop_filter is None else batch_size
-            paths = [folder / f"{folders[c]}_{kept + i:05d}{FORMATS[fmt]}" for i in range(n)]
-            if drop_filter is None and all(p.is_file() for p in paths) and len(preview) >= 8:
-                imgs = None  # already written by an earlier run; nothing to recompute
-            else:
-                imgs = sampler.sample([c] * n, sampler.class_seeds(c, n, seed, start=j), batch_size=batch_size,
-                                      codes=codes)
-                if not torch.isfinite(imgs).all():
-                    raise CheckpointError(f"the generator produced NaN/inf pixels for class {name!r} "
-                                          "(no such image is written)", "its weights are broken: retrain, or use an earlier export")
-                if drop_filter is not None:
-                    mask = torch.as_tensor(drop_filter(imgs, c), dtype=torch.bool).reshape(-1)
-                    dropped[c] += int(mask.sum())
-                    imgs = imgs[~mask][: per_class - kept]
-            j += n
-            count = n if imgs is None else len(imgs)
-            for i in range(count):
-                path = folder / f"{folders[c]}_{kept + i:05d}{FORMATS[fmt]}"
-                if imgs is not None:
-                    unit = imgs[i, 0].numpy()
-                    if len(preview) < 8:
-                        preview.append(unit)
-                    if not path.is_file() or drop_filter is not None:
-                        _write_image(path, unit, fmt, sampler.window, spacing)
-                entries.append({"image": path.relative_to(out).as_posix(), "label": c, "class_name": name})
-            kept += count
-            bar.update(count)
-        previews.append(np.stack(preview) if preview else np.zeros((0, sampler.image_size, sampler.image_size)))
+    for c in range(sampler.num_classes):
+        class_entries, preview, n_dropped = job.run(c, bar.update)
+        entries += class_entries
+        previews.append(preview)
+        dropped.append(n_dropped)
     bar.close()
     _write_preview(out / "preview.png", [list(p) for p in previews])
     atomic_save_json(manifest_path, {**manifest, "complete": True, "dropped_near_copies": dropped,
@@ -205,3 +159,86 @@ def synthesize_to_dir(sampler: Any, out_dir: str | os.PathLike, per_class: int, 
                 "medgan": {k: manifest[k] for k in ("generator_fingerprint", "seed", "units", "spacing_mm")}}
     atomic_save_json(out / "datalist.json", datalist)
     return out / "datalist.json"
+
+
+def _check_synthesis_args(fmt: str, per_class: int, batch_size: int) -> None:
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown image format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+    if int(per_class) < 1:
+        raise ConfigError(f"--per-class must be >= 1, got {per_class}", "e.g. --per-class 100")
+    if isinstance(batch_size, bool) or int(batch_size) < 1:
+        raise ConfigError(f"--batch-size must be >= 1, got {batch_size}", "e.g. --batch-size 64")
+
+
+def _claim_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a folder holding another generator's / seed's / format's images; mark this run incomplete."""
+    if path.is_file():
+        old = json.loads(path.read_text())
+        same = {k: old.get(k) for k in ("generator_fingerprint", "seed", "format", "near_copy_filter")}
+        if same != {k: manifest[k] for k in same}:
+            raise ConfigError(f"{path.parent} already holds images from another generator/seed/format ({same})",
+                              "choose a new --out folder (or delete the old one)")
+    atomic_save_json(path, {**manifest, "complete": False})
+
+
+@dataclass
+class _ClassJob:
+    """Writes one class's images (resuming: files already written are kept unless a filter is on)."""
+
+    sampler: Any
+    out: Path
+    folders: list[str]
+    per_class: int
+    fmt: str
+    seed: int
+    batch_size: int
+    drop_filter: NearCopyFilter | None
+    max_tries: int
+    codes: Sequence[float] | None
+    spacing: Any
+
+    def run(self, c: int, advance: Callable[[int], Any]) -> tuple[list[dict[str, Any]], np.ndarray, int]:
+        """``(datalist entries, up to 8 preview images, candidates dropped)`` of class ``c``."""
+        name = self.sampler.class_names[c]
+        entries: list[dict[str, Any]] = []
+        kept, j, dropped, preview = 0, 0, 0, []
+        while kept < self.per_class:
+            if j >= self.max_tries * self.per_class:
+                raise ConfigError(f"class {name!r}: only {kept} of {self.per_class} candidates passed the near-copy "
+                                  f"filter after {j} tries", "lower --per-class or relax the near-copy threshold")
+            n = min(self.batch_size, self.per_class - kept) if self.drop_filter is None else self.batch_size
+            paths = [self._path(c, kept + i) for i in range(n)]
+            imgs, n_dropped = None, 0
+            if not (self.drop_filter is None and all(p.is_file() for p in paths) and len(preview) >= 8):
+                imgs, n_dropped = self._draw(c, n, j, kept)  # else: written by an earlier run
+            dropped += n_dropped
+            j += n
+            count = n if imgs is None else len(imgs)
+            for i in range(count):
+                path = self._path(c, kept + i)
+                if imgs is not None:
+                    unit = imgs[i, 0].numpy()
+                    if len(preview) < 8:
+                        preview.append(unit)
+                    if not path.is_file() or self.drop_filter is not None:
+                        _write_image(path, unit, self.fmt, self.sampler.window, self.spacing)
+                entries.append({"image": path.relative_to(self.out).as_posix(), "label": c, "class_name": name})
+            kept += count
+            advance(count)
+        size = self.sampler.image_size
+        return entries, (np.stack(preview) if preview else np.zeros((0, size, size))), dropped
+
+    def _path(self, c: int, i: int) -> Path:
+        return self.out / "images" / self.folders[c] / f"{self.folders[c]}_{i:05d}{FORMATS[self.fmt]}"
+
+    def _draw(self, c: int, n: int, start: int, kept: int) -> tuple[torch.Tensor, int]:
+        """``n`` candidates of class ``c`` from seed index ``start``, minus those the filter drops."""
+        imgs = self.sampler.sample([c] * n, self.sampler.class_seeds(c, n, self.seed, start=start),
+                                   batch_size=self.batch_size, codes=self.codes)
+        if not torch.isfinite(imgs).all():
+            raise CheckpointError(f"the generator produced NaN/inf pixels for class {self.sampler.class_names[c]!r} "
+                                  "(no such image is written)", "its weights are broken: retrain, or use an earlier export")
+        if self.drop_filter is None:
+            return imgs, 0
+        mask = torch.as_tensor(self.drop_filter(imgs, c), dtype=torch.bool).reshape(-1)
+        return imgs[~mask][: self.per_class - kept], int(mask.sum())

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import torch
-
-from medgan.errors import ConfigError
+import torch.distributed as dist
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,6 @@ def init_distributed(device: torch.device) -> DistInfo:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
-    import torch.distributed as dist
 
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
@@ -50,7 +48,6 @@ def allreduce_gradients(params: Iterable[torch.nn.Parameter], info: DistInfo) ->
     """Average gradients over processes in place (missing grads count as zeros)."""
     if not info.enabled:
         return
-    import torch.distributed as dist
 
     params = [p for p in params if p.requires_grad]
     if not params:
@@ -69,19 +66,6 @@ def allreduce_gradients(params: Iterable[torch.nn.Parameter], info: DistInfo) ->
         offset += n
 
 
-def broadcast_module(module: torch.nn.Module, info: DistInfo) -> None:
-    """Copy rank 0's parameters and buffers to every process."""
-    if not info.enabled:
-        return
-    import torch.distributed as dist
-
-    with torch.no_grad():
-        for t in list(module.parameters()) + list(module.buffers()):
-            dist.broadcast(t.data, src=0)
-
-
 def barrier(info: DistInfo) -> None:
     if info.enabled:
-        import torch.distributed as dist
-
         dist.barrier()

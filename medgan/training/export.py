@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from medgan._version import __version__
@@ -45,9 +47,6 @@ def write_generator_export(out_dir: str | os.PathLike, generator: nn.Module, met
     Returns:
         The path of ``generator.json``.
     """
-    from safetensors.torch import save_file
-
-
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise ValueError(f"generator export meta lacks {missing}")
@@ -127,10 +126,6 @@ def read_generator_export(path: str | os.PathLike) -> tuple[nn.Module, dict[str,
         CheckpointError: missing files, wrong format, weights whose SHA-256 differs from the JSON
             (tampered / swapped), or tensors that do not match the architecture.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-
     meta_path, weights_path = _resolve(path)
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))

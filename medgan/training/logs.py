@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from medgan.utils import atomic_path, atomic_write_text
 
@@ -51,8 +52,6 @@ def image_grid(images: torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
 
 def save_grid(path: str | os.PathLike, images: torch.Tensor, nrow: int) -> Path:
     """Write a PNG grid of ``images`` atomically (one row per class when laid out class by class)."""
-    from PIL import Image
-
     path = Path(path)
     with atomic_path(path) as tmp:
         Image.fromarray(image_grid(images, nrow)).save(tmp, format="PNG")

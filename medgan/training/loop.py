@@ -4,10 +4,12 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from medgan._version import __version__
 from medgan.data.splits import grouped_split
@@ -61,8 +63,6 @@ def fixed_noise(config: TrainConfig, num_classes: int) -> tuple[torch.Tensor, to
 
 
 def _progress(total: int, initial: int, enabled: bool):
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, initial=initial, disable=not enabled, unit="step", dynamic_ncols=True, desc="train")
 
 
@@ -116,48 +116,60 @@ def _train(config: TrainConfig, data: Any, out: Path, resume: bool, progress: bo
     trainer = Trainer(config, train_data.images, torch.as_tensor(train_data.labels), len(data.class_names), device, info)
     if state is not None:
         _load_trainer_state(trainer, state, ckpt_path)
-    log = CsvLog(out / "log.csv", resume_step=trainer.step if resume else None) if info.is_main else None
     window = data.window.to_dict() if hasattr(data.window, "to_dict") else dict(data.window)
+    shared = {"class_names": list(data.class_names), "window": window, "data_fingerprint": fingerprint,
+              "holdout_patients": holdout_patients, "train_patients": train_patients, "medgan_version": __version__}
     meta = {"model": config.model, "arch": config.generator_arch(len(data.class_names)), "latent_dim": config.latent_dim,
-            "image_size": config.image_size, "class_names": list(data.class_names), "window": window,
-            "data_fingerprint": fingerprint, "train_fingerprint": train_data.fingerprint(),
-            "holdout_patients": holdout_patients, "train_patients": train_patients, "medgan_version": __version__}
+            "image_size": config.image_size, "train_fingerprint": train_data.fingerprint(), **shared}
     if config.info_codes:
         meta["info_codes"] = int(config.info_codes)
-    z_fixed, y_fixed = fixed_noise(config, len(data.class_names))
+    writer = _RunWriter(out, config, trainer, info, meta, {"config": config.to_dict(), **shared},
+                        *fixed_noise(config, len(data.class_names)))
+    log = CsvLog(out / "log.csv", resume_step=trainer.step if resume else None) if info.is_main else None
+    _run_steps(config, trainer, writer, log, _progress(config.steps, trainer.step, progress and info.is_main))
+    writer.samples()
+    writer.checkpoint()
+    return out
 
-    def checkpoint() -> None:
-        if info.is_main:
-            save_checkpoint(ckpt_path, {**trainer.state_dict(), "config": config.to_dict(), "data_fingerprint": fingerprint,
-                                        "class_names": list(data.class_names), "window": window,
-                                        "holdout_patients": holdout_patients, "train_patients": train_patients,
-                                        "medgan_version": __version__})
-            write_generator_export(out, trainer.sampling_generator, {**meta, "step": trainer.step})
-        barrier(info)
 
-    def samples() -> None:
-        if info.is_main:
-            save_grid(out / "samples" / f"step_{trainer.step:06d}.png", trainer.sample(z_fixed, y_fixed), SAMPLES_PER_CLASS)
+@dataclass
+class _RunWriter:
+    """Writes a run's sample grids, checkpoint and generator export (rank 0 only)."""
 
-    bar = _progress(config.steps, trainer.step, progress and info.is_main)
+    out: Path
+    config: TrainConfig
+    trainer: Trainer
+    info: Any
+    meta: dict[str, Any]
+    checkpoint_extra: dict[str, Any]
+    z_fixed: torch.Tensor
+    y_fixed: torch.Tensor
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "checkpoints" / "last.pt"
+
+    def checkpoint(self) -> None:
+        if self.info.is_main:
+            save_checkpoint(self.checkpoint_path, {**self.trainer.state_dict(), **self.checkpoint_extra})
+            write_generator_export(self.out, self.trainer.sampling_generator, {**self.meta, "step": self.trainer.step})
+        barrier(self.info)
+
+    def samples(self) -> None:
+        if self.info.is_main:
+            save_grid(self.out / "samples" / f"step_{self.trainer.step:06d}.png",
+                      self.trainer.sample(self.z_fixed, self.y_fixed), SAMPLES_PER_CLASS)
+
+
+def _run_steps(config: TrainConfig, trainer: Trainer, writer: _RunWriter, log: CsvLog | None, bar: Any) -> None:
+    """Train until ``config.steps``: health checks, log rows, sample grids and checkpoints on their schedules."""
     low_streak, t0, t_last, n_last = 0, time.perf_counter(), time.perf_counter(), trainer.step
-    imgs_per_step = config.batch_size * config.d_steps * info.world_size
+    imgs_per_step = config.batch_size * config.d_steps * writer.info.world_size
     try:
         while trainer.step < config.steps:
             metrics = trainer.train_step()
             step = trainer.step
-            if not Trainer.finite(metrics):
-                raise TrainingDivergedError(
-                    f"training diverged at step {step}: non-finite loss ({_fmt(metrics)}); "
-                    f"the last good checkpoint {ckpt_path} is kept",
-                    "lower --lr (lr_g/lr_d), set r1_gamma > 0 or spectral_norm=true in --config, then start again "
-                    "(or --resume from the kept checkpoint)")
-            low_streak = low_streak + 1 if (config.loss != "wgan-gp" and metrics["d_loss"] < COLLAPSE_LOSS) else 0
-            if config.collapse_patience and low_streak >= config.collapse_patience:
-                raise TrainingDivergedError(
-                    f"discriminator collapse at step {step}: D loss < {COLLAPSE_LOSS} for {low_streak} steps "
-                    f"(D wins outright, G gets no gradient); the last good checkpoint {ckpt_path} is kept",
-                    "use more DiffAugment (translation,cutout), r1_gamma (e.g. 1.0), a lower lr_d, or fewer steps")
+            low_streak = _check_health(config, metrics, step, low_streak, writer.checkpoint_path)
             if step % max(config.log_every, 1) == 0 or step == config.steps:
                 now = time.perf_counter()
                 rate = (step - n_last) * imgs_per_step / max(now - t_last, 1e-9)
@@ -168,14 +180,28 @@ def _train(config: TrainConfig, data: Any, out: Path, resume: bool, progress: bo
                                 Dr=f"{metrics['d_real']:.2f}", Df=f"{metrics['d_fake']:.2f}", ips=f"{rate:.0f}")
             bar.update(1)
             if config.sample_every and step % config.sample_every == 0:
-                samples()
+                writer.samples()
             if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
-                checkpoint()
+                writer.checkpoint()
     finally:
         bar.close()
-    samples()
-    checkpoint()
-    return out
+
+
+def _check_health(config: TrainConfig, metrics: dict[str, float], step: int, low_streak: int, ckpt_path: Path) -> int:
+    """Raise TrainingDivergedError on non-finite losses or a collapsed D; returns the updated low-D-loss streak."""
+    if not Trainer.finite(metrics):
+        raise TrainingDivergedError(
+            f"training diverged at step {step}: non-finite loss ({_fmt(metrics)}); "
+            f"the last good checkpoint {ckpt_path} is kept",
+            "lower --lr (lr_g/lr_d), set r1_gamma > 0 or spectral_norm=true in --config, then start again "
+            "(or --resume from the kept checkpoint)")
+    low_streak = low_streak + 1 if (config.loss != "wgan-gp" and metrics["d_loss"] < COLLAPSE_LOSS) else 0
+    if config.collapse_patience and low_streak >= config.collapse_patience:
+        raise TrainingDivergedError(
+            f"discriminator collapse at step {step}: D loss < {COLLAPSE_LOSS} for {low_streak} steps "
+            f"(D wins outright, G gets no gradient); the last good checkpoint {ckpt_path} is kept",
+            "use more DiffAugment (translation,cutout), r1_gamma (e.g. 1.0), a lower lr_d, or fewer steps")
+    return low_streak
 
 
 def _load_trainer_state(trainer: Trainer, state: dict[str, Any], path: Path) -> None:

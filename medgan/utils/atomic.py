@@ -12,6 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
+import torch
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -59,15 +62,11 @@ def atomic_save_json(path: str | os.PathLike, obj: Any) -> None:
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save`` to ``path`` atomically."""
-    import torch
-
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
 
 def _json_default(value: Any) -> Any:
-    import numpy as np
-
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):

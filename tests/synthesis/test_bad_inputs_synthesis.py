@@ -5,7 +5,6 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 import signal
 from pathlib import Path
 
