@@ -67,6 +67,23 @@ class ClassifierConfig:
 ARCHS = ("resnet", "classifier")
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """What an arm changes in the classifier's training besides its images.
+
+    Args:
+        augment: ``augment(batch, generator) -> batch`` (None: :class:`~medgan.benchmark.augment.ClassicAugment`).
+        loss_fn: ``loss(logits, target)`` (None: cross-entropy), e.g. a class-weighted one.
+        mix: batch mixing such as MixUp (:func:`medgan.benchmark.controls.mixup`).
+        init_state: weights to start from (fine-tuning after pretraining on synthetic images).
+    """
+
+    augment: Any = None
+    loss_fn: Any = None
+    mix: Any = None
+    init_state: Any = None
+
+
 def check_arch(arch: str, channels: Sequence[int]) -> None:
     """Raise :class:`ConfigError` for an unknown ``arch`` or a ResNet without exactly four stage widths."""
     if arch not in ARCHS:
@@ -127,7 +144,7 @@ def train_classifier(
     config: ClassifierConfig,
     seed: int,
     device: torch.device | str = "cpu",
-    augment: Any = None,
+    recipe: "Recipe | None" = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train a fresh classifier on ``(train_x, train_y)`` (real and/or synthetic, (N, 1, S, S) in [-1, 1]).
 
@@ -139,7 +156,7 @@ def train_classifier(
         config: the shared :class:`ClassifierConfig`.
         seed: init/dropout/batch/augmentation seed (the same for every arm of a fold).
         device: torch device.
-        augment: ``augment(batch, generator) -> batch`` (default :class:`~medgan.benchmark.augment.ClassicAugment`).
+        recipe: what differs between arms beyond the images (:class:`Recipe`; default: classic augmentation).
 
     The kept weights are those with the best inner-validation macro AUC (ties: lower validation loss),
     evaluated about 20 times per run; training stops after ``patience`` evaluations without improvement.
@@ -147,7 +164,7 @@ def train_classifier(
     Returns ``(model with best-validation weights, info)``; ``info`` has ``steps``, ``evaluations``,
     ``best_step``, ``best_val_auc``, ``best_val_loss``, ``val_history`` and ``seconds``.
     """
-    augment = augment or ClassicAugment()
+    recipe = recipe or Recipe()
     device = torch.device(device)
     t0 = time.perf_counter()
     steps = budget_steps(n_real, config)
@@ -158,14 +175,16 @@ def train_classifier(
                                  config.arch).to(device)
         if device.type == "cpu" and min(config.channels) >= 8:  # channels-last: 53 -> 34 ms per step (1 thread)
             model = model.to(memory_format=torch.channels_last)  # (oneDNN crashed on stages < 8 wide, AVX2 CPU)
+        if recipe.init_state is not None:  # fine-tuning (synthetic:pretrain)
+            model.load_state_dict(recipe.init_state)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.15)
         gen = torch.Generator().manual_seed(seed)
         vx, vy = val_x.to(device), val_y.long().to(device)
         fit = fit_classifier(model, train_x.float().to(device), train_y.long().to(device), steps, config.batch_size,
-                             opt, gen, augment=augment, scheduler=sched, eval_every=every, eval_from=steps // 4,
-                             evaluate=(lambda m: _val_score(m, vx, vy)) if len(vy) else (lambda m: (0.5, None)),
-                             patience=config.patience)
+                             opt, gen, augment=recipe.augment or ClassicAugment(), scheduler=sched, eval_every=every,
+                             eval_from=steps // 4, loss_fn=recipe.loss_fn, mix=recipe.mix, patience=config.patience,
+                             evaluate=(lambda m: _val_score(m, vx, vy)) if len(vy) else (lambda m: (0.5, None)))
     info = {"steps": fit.steps, "evaluations": len(fit.history), "best_step": fit.best_step,
             "best_val_auc": fit.best[0], "best_val_loss": fit.best[1], "val_history": fit.history,
             "seconds": time.perf_counter() - t0}

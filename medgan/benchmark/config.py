@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from medgan.benchmark.arms import CONTROLS, USES
 from medgan.benchmark.classifier import ClassifierConfig, check_arch
 from medgan.errors import ConfigError
 from medgan.models.registry import MODELS
@@ -20,8 +21,9 @@ from medgan.training.config import TrainConfig
 from medgan.utils.config import check_field_types, reject_unknown_keys
 
 THRESHOLD_METHODS = ("youden", "target_sensitivity", "fixed")
-SYNTHETIC_FILTERS = ("none", "baseline")
-#: With ``synthetic_filter="baseline"`` the pool drawn is this many times what the largest ratio needs.
+SYNTHETIC_FILTERS = ("none", "baseline", "confidence", "proximity")
+SCENARIOS = ("full", "learning-curve", "rare-class")
+#: With a ``synthetic_filter`` other than "none" the pool drawn is this many times what the largest ratio needs.
 FILTER_POOL_FACTOR = 4
 #: Class names treated as "negative" when picking the positive class of a binary task automatically
 #: (compared after lower-casing and turning spaces and hyphens into underscores, see :func:`looks_negative`).
@@ -64,6 +66,25 @@ class BenchmarkConfig:
             ``FILTER_POOL_FACTOR`` times larger is drawn so every ratio can be filled; the numbers drawn
             and kept per class are recorded per fold. Meant against label noise (a synthetic "normal"
             slice that shows a bleed); it may also keep only the easy, prototypical images.
+            ``"confidence"``: keep an image when the baseline classifiers' probability of its own class is at
+            least q_c, the 20th percentile of that probability over the inner-validation real images of the
+            class (so 80 % of real images would pass; q chosen on inner validation, never on test).
+            ``"proximity"``: keep an image when its distance to the nearest real inner-training image, in the
+            baseline classifier's penultimate features, lies inside the 5th-95th percentile range of the real
+            images' own leave-one-out nearest-neighbour distances (drops near-copies and outliers).
+        real_fractions: learning curve: per fraction f, every arm (GAN included) uses a patient-grouped,
+            class-stratified fraction f of the inner-training patients (nested: the 0.25 patients are
+            among the 0.5 ones); validation and test folds stay whole. ``(1.0,)``: all of them.
+        rare_class, rare_fraction: rare-class scenario: the inner training keeps only ``rare_fraction`` of
+            the patients with images of ``rare_class`` (their other-class images stay); validation and
+            test stay whole; the report puts that class's sensitivity first.
+        controls: non-GAN alternatives trained in every fold, from ``duplicate`` (real images duplicated
+            to the count of each synthetic ratio), ``class-weight`` (inverse-frequency weighted loss) and
+            ``strong-aug`` (stronger augmentation + MixUp). The headline compares the selected synthetic
+            arm with the control that scored best on inner validation.
+        synthetic_uses: ways to use the synthetic images: ``mix`` (every ratio), ``balance`` (top up the
+            smaller classes to the largest), ``pretrain`` (train on synthetic, fine-tune on real). The
+            selected arm chooses among them (and the baseline when 0 is a ratio) on inner validation.
         positive_class: class name scored as positive in a binary task (None: the class that is not
             named like "normal"; else the second class).
         threshold: "youden", "target_sensitivity" or "fixed" (0.5), chosen on inner validation.
@@ -91,6 +112,11 @@ class BenchmarkConfig:
     tstr: bool = True
     tstr_ratio: float = 1.0
     synthetic_filter: str = "none"
+    real_fractions: tuple[float, ...] = (1.0,)
+    rare_class: str | None = None
+    rare_fraction: float = 0.2
+    controls: tuple[str, ...] = ()
+    synthetic_uses: tuple[str, ...] = ("mix",)
     positive_class: str | None = None
     threshold: str = "youden"
     target_sensitivity: float = 0.9
@@ -133,8 +159,36 @@ class BenchmarkConfig:
             raise ConfigError("classifier epochs must be >= 1", "e.g. 30")
         if self.classifier.ensemble < 1:
             raise ConfigError(f"classifier ensemble must be >= 1, got {self.classifier.ensemble}", "e.g. 1 or 3")
+        self._check_scenario()
         self._check_gan_options()
         return self
+
+    def _check_scenario(self) -> None:
+        fractions = self.real_fractions if isinstance(self.real_fractions, (tuple, list)) else ()
+        if not fractions or not all(_finite(f) and 0 < f <= 1 for f in fractions):
+            raise ConfigError(f"--real-fractions must be numbers in (0, 1], got {self.real_fractions}",
+                              "e.g. --real-fractions 0.25,0.5,1")
+        if not (_finite(self.rare_fraction) and 0 < self.rare_fraction < 1):
+            raise ConfigError(f"--rare-fraction must be in (0, 1), got {self.rare_fraction}", "e.g. --rare-fraction 0.2")
+        bad = [c for c in self.controls if c not in CONTROLS]
+        if bad:
+            raise ConfigError(f"unknown control(s) {bad}", f"use some of {', '.join(CONTROLS)}")
+        bad = [u for u in self.synthetic_uses if u not in USES]
+        if bad or not self.synthetic_uses:
+            raise ConfigError(f"unknown synthetic use(s) {bad or list(self.synthetic_uses)}",
+                              f"use one or more of {', '.join(USES)}")
+
+    @property
+    def scenario(self) -> str:
+        """``rare-class`` (a rare class is set), ``learning-curve`` (fractions below 1) or ``full``."""
+        if self.rare_class is not None:
+            return "rare-class"
+        return "learning-curve" if tuple(float(f) for f in self.real_fractions) != (1.0,) else "full"
+
+    @property
+    def fractions(self) -> tuple[float, ...]:
+        """The real fractions, largest first."""
+        return tuple(sorted({float(f) for f in self.real_fractions}, reverse=True))
 
     def _check_ranges(self) -> None:
         c = self.classifier
@@ -180,6 +234,8 @@ class BenchmarkConfig:
         d = asdict(self)
         d["ratios"] = list(self.ratios)
         d["models"] = list(self.models)
+        for k in ("real_fractions", "controls", "synthetic_uses"):
+            d[k] = list(getattr(self, k))
         d["classifier"]["channels"] = list(self.classifier.channels)
         return d
 
@@ -192,7 +248,7 @@ class BenchmarkConfig:
         reject_unknown_keys(clf, ClassifierConfig, "classifier config keys")
         if isinstance(clf.get("channels"), list):
             clf["channels"] = tuple(clf["channels"])
-        for k in ("ratios", "models"):
+        for k in ("ratios", "models", "real_fractions", "controls", "synthetic_uses"):
             if isinstance(d.get(k), list):
                 d[k] = tuple(d[k])
         return cls(classifier=ClassifierConfig(**clf), **d)
@@ -223,13 +279,17 @@ def _object(value: Any, name: str) -> dict[str, Any]:
 
 
 #: Options added after runs were committed, with the value those runs used.
-_ADDED_DEFAULTS = {"synthetic_filter": "none"}
+_ADDED_DEFAULTS = {"synthetic_filter": "none", "real_fractions": [1.0], "rare_class": None, "rare_fraction": 0.2,
+                   "controls": [], "synthetic_uses": ["mix"]}
+#: What the presets compare (the class defaults above keep older configs' meaning).
+PRESET_CONTROLS = ("duplicate", "class-weight", "strong-aug")
+PRESET_USES = ("mix", "balance", "pretrain")
 _ADDED_CLASSIFIER_DEFAULTS = {"ensemble": 1}
 
 
 def default_config(**overrides: Any) -> BenchmarkConfig:
     """The full protocol: 5 folds x 2 repeats, ratios 0/0.5/1/2, classifier budget max(30 epochs, 600 steps)."""
-    return replace(BenchmarkConfig(), **overrides)
+    return replace(BenchmarkConfig(controls=PRESET_CONTROLS, synthetic_uses=PRESET_USES), **overrides)
 
 
 #: The quick preset's GAN: a DCGAN per class at 32 x 32 with the mode-seeking term, 800 steps. Measured
@@ -244,7 +304,7 @@ def quick_config(**overrides: Any) -> BenchmarkConfig:
     GAN at 32 x 32 (:data:`QUICK_GAN`), so the README's first command shows real-looking slices in minutes."""
     base = BenchmarkConfig(
         folds=2, repeats=1, ratios=(0.0, 1.0, 2.0), classifier=ClassifierConfig(epochs=10, min_steps=150),
-        n_boot=500, preset="quick", **{**QUICK_GAN, "gan_options": dict(QUICK_GAN["gan_options"])},
+        n_boot=500, preset="quick", controls=PRESET_CONTROLS, synthetic_uses=PRESET_USES, **{**QUICK_GAN, "gan_options": dict(QUICK_GAN["gan_options"])},
     )
     return replace(base, **overrides)
 

@@ -2,42 +2,56 @@
 
 Inside the fold's training part a patient-grouped inner validation split is carved off. The GAN(s)
 train on the remaining *inner training* images only (never validation, never test; checked by
-fingerprint and by index). Every arm then trains the same classifier with the same seed and budget:
+fingerprint and by index). The scenarios shrink the inner training before anything trains on it
+(:mod:`medgan.benchmark.scenario`): the rare-class scenario keeps only a share of one class's patients,
+and the learning curve repeats the whole fold at each real fraction -- the GAN of a fraction trains on
+that fraction's patients only; validation and test stay whole. At each fraction every arm trains the
+same classifier with the same seed and budget (kinds in :mod:`medgan.benchmark.arms`): the baseline,
+the controls (duplicated real images, a class-weighted loss, strong augmentation + MixUp), and per GAN
+model its synthetic uses (mix at every ratio, balance, pretrain-then-fine-tune, synthetic only), then
+``selected``: the use with the best inner-validation score, chosen without looking at the test fold.
+The best control is chosen on inner validation the same way (``best_control`` in the record).
 
-- ``baseline`` (kind ``baseline``): real inner-training images + classic augmentation;
-- ``<model> ratio <r>`` (``synthetic:mix``): the same plus ``r`` x (real count) synthetic images per class;
-- ``<model> synthetic only`` (``synthetic:only``): synthetic images only (train on synthetic, test on real);
-- ``<model> selected`` (``synthetic:selected``): the ratio (0 = baseline included) with the best
-  inner-validation score -- chosen without looking at the test fold; it reuses that ratio's trained model.
-
-Arms are :class:`medgan.benchmark.arms.Arm` values; their names come from one function. The steps:
-:func:`split_fold` (inner / validation / test), :func:`draw_pool` (GAN + synthetic pool, per model),
-:func:`train_synthetic_arms` (every mix through :func:`medgan.transforms.mix_real_and_synthetic`) and
-:func:`selected_record` (the ratio chosen on inner validation).
-
+The steps: :func:`split_fold` / :func:`restrict_split`, :func:`train_controls`, :func:`draw_pool` (GAN
++ synthetic pool, filtered by ``synthetic_filter``), :func:`train_synthetic_arms` (every mix through
+:func:`medgan.transforms.mix_real_and_synthetic`) and :func:`selected_record`.
 Thresholds are chosen on the inner validation split and applied unchanged to the test fold.
-With ``synthetic_filter="baseline"`` the synthetic pool keeps only the images the baseline classifier
-calls as their own class (:func:`filter_pool`); what was drawn and kept is recorded per class.
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from medgan.benchmark.arms import BASELINE, MIX, ONLY, SELECTED, Arm
-from medgan.benchmark.classifier import predict_proba, train_classifier
+from medgan.benchmark.arms import (
+    BALANCE,
+    BASELINE,
+    CLASS_WEIGHT,
+    DUPLICATE,
+    MIX,
+    ONLY,
+    PRETRAIN,
+    SELECTED,
+    STRONG_AUG,
+    Arm,
+    control_arms,
+)
+from medgan.benchmark.classifier import Recipe, predict_proba, train_classifier
+from medgan.benchmark.controls import StrongAugment, class_weights, duplicate_real, mixup, weighted_loss
+from medgan.benchmark.curation import confidence_filter, proximity_filter
 from medgan.benchmark.config import FILTER_POOL_FACTOR, BenchmarkConfig
 from medgan.benchmark.leakage import cross_split_duplicates
 from medgan.benchmark.metrics import called_labels, choose_thresholds, score_predictions
 from medgan.benchmark.plan import inner_split
+from medgan.benchmark.scenario import fraction_subset, rare_subset, scenario_seed
 from medgan.benchmark.synthetic import (
     SyntheticPool,
+    balance_with_real,
     dataset_tensors,
     gan_data_fingerprint,
     mix_with_real,
@@ -74,41 +88,70 @@ def split_fold(data: Any, train_idx: np.ndarray, test_idx: np.ndarray, patients:
                                      data.class_names)  # the split check_plan checked before the run
     for a, b in ((inner_idx, val_idx), (inner_idx, test_idx), (val_idx, test_idx)):
         check_no_straddle(patients, a, b)
-    inner = data.subset(inner_idx)
     val, test = torch.as_tensor(val_idx), torch.as_tensor(test_idx)
-    return FoldSplit(inner, inner_idx, val_idx, test_idx, data.images[val], labels[val], data.images[test],
-                     labels[test], np.bincount(inner.labels.numpy(), minlength=len(data.class_names)))
+    split = FoldSplit(None, inner_idx, val_idx, test_idx, data.images[val], labels[val], data.images[test],
+                      labels[test], np.zeros(0))
+    return restrict_split(split, data, inner_idx)
+
+
+def restrict_split(split: FoldSplit, data: Any, inner_idx: np.ndarray) -> FoldSplit:
+    """``split`` with its inner training reduced to ``inner_idx`` (validation and test unchanged)."""
+    inner_idx = np.asarray(inner_idx, dtype=np.int64)
+    inner = data.subset(inner_idx)
+    return replace(split, inner=inner, inner_idx=inner_idx,
+                   counts=np.bincount(inner.labels.numpy(), minlength=len(data.class_names)))
 
 
 class ArmTrainer:
-    """Trains and scores arms on one fold: the same classifier seeds and budget for every arm.
+    """Trains and scores the arms of one fold at one real fraction: the same classifier seeds and budget.
 
-    ``records[arm.name]`` holds each arm's JSON-ready record; ``seconds`` the classifier time.
+    ``records[arm.name]`` holds each arm's JSON-ready record (shared across fractions); ``seconds`` the
+    classifier time.
     """
 
     def __init__(self, split: FoldSplit, config: BenchmarkConfig, positive: int | None, seed: int,
-                 n_classes: int, device: torch.device, tick: Callable[[str], None]) -> None:
+                 n_classes: int, device: torch.device, tick: Callable[[str], None],
+                 records: dict[str, dict[str, Any]] | None = None, fraction: float = 1.0) -> None:
         self.split, self.config, self.positive, self.seed = split, config, positive, seed
-        self.n_classes, self.device, self.tick = n_classes, device, tick
-        self.records: dict[str, dict[str, Any]] = {}
+        self.n_classes, self.device, self.tick, self.fraction = n_classes, device, tick, float(fraction)
+        self.records: dict[str, dict[str, Any]] = {} if records is None else records
         self.seconds = 0.0
 
-    def train(self, arm: Arm, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None) -> list[torch.nn.Module]:
-        """Train ``arm``'s classifier ensemble on ``xy``, record its scores; returns the trained models."""
+    def name(self, arm: Arm) -> str:
+        """``arm``'s name at this trainer's real fraction."""
+        return arm.at_fraction(self.fraction).name
+
+    def train(self, arm: Arm, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None,
+              recipe: Recipe | None = None, pretrain_xy: tuple[torch.Tensor, torch.Tensor] | None = None,
+              ) -> list[torch.nn.Module]:
+        """Train ``arm``'s classifier ensemble on ``xy`` (after pretraining on ``pretrain_xy`` if given),
+        record its scores; returns the trained models."""
         s, cfg = self.split, self.config
         val_p, test_p, infos, models = [], [], [], []
         for j in range(cfg.classifier.ensemble):  # the same seeds in every arm
+            seed, extra = self.seed + 7919 * j, 0.0
+            if pretrain_xy is not None:
+                first, info0 = train_classifier(pretrain_xy[0], pretrain_xy[1], len(s.inner), s.val_x, s.val_y,
+                                                self.n_classes, cfg.classifier, seed, self.device)
+                recipe, extra = Recipe(init_state=first.state_dict()), info0["seconds"]
             model, info = train_classifier(xy[0], xy[1], len(s.inner), s.val_x, s.val_y, self.n_classes,
-                                           cfg.classifier, self.seed + 7919 * j, self.device)
+                                           cfg.classifier, seed, self.device, recipe)
+            info["seconds"] += extra
             models.append(model)
             val_p.append(predict_proba(model, s.val_x, self.device))
             test_p.append(predict_proba(model, s.test_x, self.device))
             infos.append(info)
-        val_p, test_p = np.mean(val_p, 0), np.mean(test_p, 0)
+        self._record(arm, xy, ratio, np.mean(val_p, 0), np.mean(test_p, 0), infos)
+        return models
+
+    def _record(self, arm: Arm, xy: tuple[torch.Tensor, torch.Tensor], ratio: float | None, val_p: np.ndarray,
+                test_p: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        s, cfg = self.split, self.config
         info = dict(infos[0], seconds=sum(i["seconds"] for i in infos),
                     best_val_loss=float(np.mean([i["best_val_loss"] for i in infos])))
         thr = choose_thresholds(val_p, s.val_y.numpy(), self.positive, cfg.threshold, cfg.target_sensitivity)
-        self.records[arm.name] = {
+        name = self.name(arm)
+        self.records[name] = {
             "synthetic_ratio": ratio,
             "thresholds": {str(k): v for k, v in thr.items()},
             "val": score_predictions(val_p, s.val_y.numpy(), thr, self.positive),
@@ -119,8 +162,13 @@ class ArmTrainer:
             "n_train": int(len(xy[1])),
         }
         self.seconds += info["seconds"]
-        self.tick(arm.name)
-        return models
+        self.tick(name)
+
+    def copy_record(self, arm: Arm, source: Arm, ratio: float | None) -> None:
+        """Record ``arm`` as ``source``'s result (same images, same seed: the same classifier)."""
+        rec = dict(self.records[self.name(source)], synthetic_ratio=ratio, same_as=self.name(source))
+        self.records[self.name(arm)] = rec
+        self.tick(self.name(arm))
 
 
 def run_fold(
@@ -137,61 +185,141 @@ def run_fold(
     tick: Callable[[str], None] = lambda s: None,
     quality_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Train and score every arm of one fold; returns a JSON-ready record (see module docstring).
+    """Train and score every arm of one fold at every real fraction; returns a JSON-ready record.
 
     Args:
         data: the whole :class:`~medgan.data.types.PreparedData`.
         train_idx, test_idx: the outer split (global indices).
         patients: grouping ids (after near-duplicate merging).
         config: the run's options; positive: positive class index for binary tasks (else None).
-        fold_seed: seed of this (repeat, fold): inner split, GAN, classifier (same for every arm).
+        fold_seed: seed of this (repeat, fold): inner split, subsets, GAN, classifier (same for every arm).
         gan_factory: ``gan_factory(model)(train_data, seed, out_dir) -> sampler``.
         gan_dir: folder for this fold's GAN runs; device: torch device.
         tick: progress callback, called after each arm with its name.
-        quality_dir: if given, each GAN's images are scored with :func:`medgan.evaluation.evaluate_quality`
-            (inner training images as reference, the test fold as never-seen real images) under
-            ``quality_dir/<model>`` and the summary table is kept in the record.
+        quality_dir: if given, each GAN of the largest fraction is scored with
+            :func:`medgan.evaluation.evaluate_quality` under ``quality_dir/<model>``.
     """
     t_fold = time.perf_counter()
     split = split_fold(data, train_idx, test_idx, patients, config, fold_seed)
-    trainer = ArmTrainer(split, config, positive, fold_seed + 17, len(data.class_names), device, tick)
-    timing: dict[str, float] = {"gan_seconds": 0.0, "classifier_seconds": 0.0, "synthesis_seconds": 0.0,
-                                "gans_reused": 0}
-    baseline_models = trainer.train(Arm(None, BASELINE), (split.inner.images, split.inner.labels), 0.0)
-    filters: dict[str, Any] = {}
-    proofs: dict[str, Any] = {}
-    quality: dict[str, Any] = {}
-    samples: dict[str, Any] = {}
-    for model in config.models:
-        pool, proofs[model], filt = draw_pool(model, data, split, config, fold_seed, gan_factory, gan_dir, device,
-                                              baseline_models, trainer.records["baseline"]["thresholds"],
-                                              positive, timing)
-        if filt is not None:
-            filters[model] = filt
-        samples[model] = pool.preview(8)
-        if quality_dir is not None:
-            reference = dataset_tensors(synthetic_only(pool, pool_counts(pool, split.counts, 1.0)))
-            quality[model] = _quality(split.inner, data.subset(split.test_idx), reference,
-                                      quality_dir / model, fold_seed, fast=config.preset == "quick")
-        candidates = train_synthetic_arms(model, pool, split, config, trainer)
-        trainer.records[Arm(model, SELECTED).name] = selected_record(candidates, trainer.records,
-                                                                     config.selection_metric)
-    timing["classifier_seconds"] = trainer.seconds
-    timing["fold_seconds"] = time.perf_counter() - t_fold
+    labels, sseed = data.labels.numpy(), scenario_seed(fold_seed)
+    if config.rare_class is not None:
+        rare = list(data.class_names).index(config.rare_class)
+        split = restrict_split(split, data, rare_subset(labels, split.inner_idx, patients, rare, config.rare_fraction,
+                                                        sseed))
+    fold = _FoldRun(data, config, positive, fold_seed, gan_factory, gan_dir, device, tick, quality_dir)
+    for fraction in config.fractions:
+        sub = split if fraction >= 1 else restrict_split(
+            split, data, fraction_subset(labels, split.inner_idx, patients, fraction, sseed))
+        fold.run_fraction(sub, fraction, excluded=np.setdiff1d(split.inner_idx, sub.inner_idx))
+    fold.timing["fold_seconds"] = time.perf_counter() - t_fold
     return {
         "device": device_label(device),
         "indices": {"inner_train": split.inner_idx.tolist(), "val": split.val_idx.tolist(),
                     "test": split.test_idx.tolist()},
+        "inner_train_by_fraction": fold.subsets,
         "test_labels": split.test_y.tolist(),
         "test_patients": [patients[i] for i in split.test_idx],
         "counts": {"inner_train": len(split.inner_idx), "val": len(split.val_idx), "test": len(split.test_idx)},
-        "arms": trainer.records,
-        "gan_proof": proofs,
-        "timing": timing,
-        "samples": samples,
-        "quality": quality,
-        "synthetic_filter": filters,
+        "arms": fold.records,
+        "best_control": fold.best_control,
+        "gan_proof": fold.proofs,
+        "timing": fold.timing,
+        "samples": fold.samples,
+        "quality": fold.quality,
+        "synthetic_filter": fold.filters,
     }
+
+
+@dataclass
+class _FoldRun:
+    """The state of one fold across its real fractions (records, proofs, timing, quality)."""
+
+    data: Any
+    config: BenchmarkConfig
+    positive: int | None
+    fold_seed: int
+    gan_factory: Callable[[str], GanFactory]
+    gan_dir: Path
+    device: torch.device
+    tick: Callable[[str], None]
+    quality_dir: Path | None
+    records: dict[str, Any] = field(default_factory=dict)
+    proofs: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    samples: dict[str, Any] = field(default_factory=dict)
+    subsets: dict[str, list[int]] = field(default_factory=dict)
+    best_control: dict[str, str] = field(default_factory=dict)
+    timing: dict[str, float] = field(default_factory=lambda: {"gan_seconds": 0.0, "classifier_seconds": 0.0,
+                                                              "synthesis_seconds": 0.0, "gans_reused": 0})
+
+    def run_fraction(self, split: FoldSplit, fraction: float, excluded: np.ndarray) -> None:
+        """Baseline, controls and every model's synthetic arms on ``split`` (one real fraction)."""
+        cfg, top = self.config, fraction == self.config.fractions[0]
+        if fraction < 1:
+            self.subsets[f"{fraction:g}"] = split.inner_idx.tolist()
+        trainer = ArmTrainer(split, cfg, self.positive, self.fold_seed + 17, len(self.data.class_names), self.device,
+                             self.tick, self.records, fraction)
+        baseline_models = trainer.train(Arm(None, BASELINE), (split.inner.images, split.inner.labels), 0.0)
+        controls = train_controls(split, cfg, trainer, self.fold_seed)
+        if controls:
+            chosen = select_candidate({n: n for n in controls}, self.records, cfg.selection_metric)
+            self.best_control[f"{fraction:g}"] = chosen
+        gan_dir = self.gan_dir if fraction >= 1 else self.gan_dir / f"real{fraction:g}"
+        for model in cfg.models:
+            key = model if fraction == 1 else f"{model} real {fraction:g}"
+            pool, self.proofs[key], filt = draw_pool(
+                model, self.data, split, cfg, self.fold_seed, self.gan_factory, gan_dir, self.device, baseline_models,
+                self.records[trainer.name(Arm(None, BASELINE))]["thresholds"], self.positive, self.timing)
+            self.proofs[key].update(real_fraction=fraction, excluded_indices_in_gan_train=int(
+                len(np.intersect1d(split.inner_idx, excluded))), gan_train_patients=len(set(split.inner.patients)))
+            if filt is not None:
+                self.filters[key] = filt
+            if top:
+                self.samples[model] = pool.preview(8)
+                if self.quality_dir is not None:
+                    reference = dataset_tensors(synthetic_only(pool, pool_counts(pool, split.counts, 1.0)))
+                    self.quality[model] = _quality(split.inner, self.data.subset(split.test_idx), reference,
+                                                   self.quality_dir / model, self.fold_seed,
+                                                   fast=cfg.preset == "quick")
+            candidates = train_synthetic_arms(model, pool, split, cfg, trainer)
+            self.records[trainer.name(Arm(model, SELECTED))] = selected_record(candidates, self.records,
+                                                                               cfg.selection_metric)
+        self.timing["classifier_seconds"] += trainer.seconds
+
+
+def train_controls(split: FoldSplit, config: BenchmarkConfig, trainer: ArmTrainer, fold_seed: int) -> list[str]:
+    """Train the configured control arms; returns their names (the candidates for the best control)."""
+    real = (split.inner.images, split.inner.labels)
+    k = trainer.n_classes
+    names = []
+    for arm in control_arms(config.controls, config.synthetic_ratios):
+        if arm.kind == DUPLICATE:
+            trainer.train(arm, duplicate_real(*real, arm.ratio, k, fold_seed + 313), arm.ratio)
+        elif arm.kind == CLASS_WEIGHT:
+            weights = class_weights(real[1], k)
+            if torch.allclose(weights, weights[0].expand_as(weights)):  # balanced: the baseline's classifier
+                trainer.copy_record(arm, Arm(None, BASELINE), 0.0)
+            else:
+                trainer.train(arm, real, 0.0, Recipe(loss_fn=weighted_loss(weights)))
+        elif arm.kind == STRONG_AUG:
+            trainer.train(arm, real, 0.0, Recipe(augment=StrongAugment(), mix=mixup(k)))
+        names.append(trainer.name(arm))
+    return names
+
+
+def pool_need(config: BenchmarkConfig, counts: np.ndarray) -> list[int]:
+    """Synthetic images per class the fold's arms need (mix ratios, synthetic only, balance, pretrain)."""
+    counts = [int(c) for c in counts]
+    top = max(counts) if counts else 0
+    ratio = max(list(config.synthetic_ratios) + ([config.tstr_ratio] if config.tstr else []) + [0.0]) \
+        if "mix" in config.synthetic_uses or config.tstr else 0.0
+    need = [int(math.ceil(ratio * c)) for c in counts]
+    if "balance" in config.synthetic_uses:
+        need = [max(n, top - c) for n, c in zip(need, counts)]
+    if "pretrain" in config.synthetic_uses:
+        need = [max(n, int(math.ceil(config.tstr_ratio * top))) for n in need]
+    return need
 
 
 def draw_pool(model: str, data: Any, split: FoldSplit, config: BenchmarkConfig, fold_seed: int,
@@ -221,29 +349,47 @@ def draw_pool(model: str, data: Any, split: FoldSplit, config: BenchmarkConfig, 
         raise DataError(f"the {model} GAN of this fold reports training data {seen}, not its fold's "
                         f"training images {inner.fingerprint()}", "delete the fold's gan/ folder and rerun")
     t0 = time.perf_counter()
-    need = max(list(config.synthetic_ratios) + ([config.tstr_ratio] if config.tstr else []) + [0.0])
-    needed = [int(math.ceil(need * c)) for c in split.counts]
-    filtering = config.synthetic_filter == "baseline"
+    needed = pool_need(config, split.counts)
+    filtering = config.synthetic_filter != "none"
     pool = SyntheticPool.generate(sampler, [n * (FILTER_POOL_FACTOR if filtering else 1) for n in needed],
                                   seed=fold_seed + 99)
     filt = None
-    if filtering:
+    if config.synthetic_filter == "baseline":
         pool, filt = filter_pool(pool, baseline_models, thresholds, positive, device)
+    elif config.synthetic_filter == "confidence":
+        pool, filt = confidence_filter(pool, baseline_models, split.val_x, split.val_y, device)
+    elif config.synthetic_filter == "proximity":
+        pool, filt = proximity_filter(pool, baseline_models, split.inner.images, split.inner.labels, device)
+    if filt is not None:
         filt["needed"] = needed
     timing["synthesis_seconds"] += time.perf_counter() - t0
     return pool, proof, filt
 
 
 def train_synthetic_arms(model: str, pool: SyntheticPool, split: FoldSplit, config: BenchmarkConfig,
-                         trainer: ArmTrainer) -> dict[float, str]:
-    """Train ``model``'s mix arms (and synthetic only); returns the selection candidates ``{ratio: arm name}``
-    (ratio 0 = the baseline when 0 is among the configured ratios)."""
+                         trainer: ArmTrainer) -> dict[str, str]:
+    """Train ``model``'s synthetic arms; returns the selection candidates ``{use: arm name}`` in tie-break
+    order (``baseline`` first when 0 is among the ratios, then ``mix <r>`` by ratio, ``balance``, ``pretrain``)."""
     real = (split.inner.images, split.inner.labels)
-    candidates = {0.0: "baseline"} if 0.0 in [float(r) for r in config.ratios] else {}
-    for r in config.synthetic_ratios:
+    uses = config.synthetic_uses
+    candidates = {"baseline": trainer.name(Arm(None, BASELINE))} if 0.0 in [float(r) for r in config.ratios] else {}
+    for r in config.synthetic_ratios if "mix" in uses else ():
         arm = Arm(model, MIX, r)
         trainer.train(arm, dataset_tensors(mix_with_real(pool, real, r)), r)
-        candidates[r] = arm.name
+        candidates[f"mix {r:g}"] = trainer.name(arm)
+    if "balance" in uses:
+        arm, xy = Arm(model, BALANCE), dataset_tensors(balance_with_real(pool, real))
+        if len(xy[1]) == len(real[1]):  # balanced already: nothing to add, the baseline's classifier
+            trainer.copy_record(arm, Arm(None, BASELINE), 0.0)
+        else:
+            trainer.train(arm, xy, None)
+        candidates["balance"] = trainer.name(arm)
+    if "pretrain" in uses:
+        top = int(max(split.counts)) if len(split.counts) else 0
+        counts = pool_counts(pool, [top] * len(split.counts), config.tstr_ratio)  # balanced synthetic set
+        arm = Arm(model, PRETRAIN)
+        trainer.train(arm, real, None, pretrain_xy=dataset_tensors(synthetic_only(pool, counts)))
+        candidates["pretrain"] = trainer.name(arm)
     if config.tstr:
         counts = pool_counts(pool, split.counts, config.tstr_ratio)
         trainer.train(Arm(model, ONLY, config.tstr_ratio), dataset_tensors(synthetic_only(pool, counts)),
@@ -251,12 +397,14 @@ def train_synthetic_arms(model: str, pool: SyntheticPool, split: FoldSplit, conf
     return candidates
 
 
-def selected_record(candidates: dict[float, str], records: dict[str, dict[str, Any]], metric: str) -> dict[str, Any]:
-    """The record of the candidate chosen on inner validation (:func:`select_ratio`), with what it was chosen from."""
-    chosen = select_ratio(candidates, records, metric)
+def selected_record(candidates: dict[str, str], records: dict[str, dict[str, Any]], metric: str) -> dict[str, Any]:
+    """The record of the candidate chosen on inner validation (:func:`select_candidate`), with what it was
+    chosen from; ``synthetic_ratio`` is the chosen mix ratio (0 for the baseline, None for balance/pretrain)."""
+    chosen = select_candidate(candidates, records, metric)
     sel = dict(records[candidates[chosen]])
-    sel["synthetic_ratio"] = chosen
-    sel["selected_from"] = {f"{r:g}": records[n]["val"].get(metric) for r, n in candidates.items()}
+    sel["synthetic_ratio"] = 0.0 if chosen == "baseline" else float(chosen[4:]) if chosen.startswith("mix ") else None
+    sel["selected_use"] = chosen
+    sel["selected_from"] = {u: records[n]["val"].get(metric) for u, n in candidates.items()}
     return sel
 
 
@@ -296,11 +444,13 @@ def _quality(real_train: Any, real_unseen: Any, synthetic: tuple[torch.Tensor, t
     return {"markdown": quality_summary_markdown(res), "dir": str(out_dir)}
 
 
-def select_ratio(candidates: dict[float, str], arms: dict[str, dict[str, Any]], metric: str) -> float:
-    """The candidate ratio with the best inner-validation ``metric``; ties -> lower val loss -> smaller ratio."""
-    def key(r: float) -> tuple[float, float, float]:
-        v = arms[candidates[r]]["val"].get(metric, float("nan"))
+def select_candidate(candidates: dict[str, str], arms: dict[str, dict[str, Any]], metric: str) -> str:
+    """The candidate with the best inner-validation ``metric``; ties -> lower val loss -> earlier candidate."""
+    order = {c: i for i, c in enumerate(candidates)}
+
+    def key(c: str) -> tuple[float, float, int]:
+        v = arms[candidates[c]]["val"].get(metric, float("nan"))
         v = v if np.isfinite(v) else -np.inf
-        return (-v, arms[candidates[r]]["val_loss"], r)
+        return (-v, arms[candidates[c]]["val_loss"], order[c])
 
     return min(candidates, key=key)

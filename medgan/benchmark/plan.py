@@ -17,7 +17,7 @@ import numpy as np
 
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.data.splits import grouped_kfold, grouped_split
-from medgan.errors import DataError
+from medgan.errors import ConfigError, DataError
 
 __all__ = ["Split", "fold_seed", "plan_splits", "inner_split", "find_problem", "check_plan"]
 
@@ -112,6 +112,9 @@ def check_plan(labels: np.ndarray, patients: Sequence[str], config: BenchmarkCon
         DataError: one message naming the fold, the class, its largest patient group and its share, with
             the fixes that exist; raised before anything is trained or written.
     """
+    if config.rare_class is not None and config.rare_class not in list(class_names):
+        raise ConfigError(f"--rare-class {config.rare_class!r} is not one of the classes {list(class_names)}",
+                          f"use e.g. --rare-class {class_names[-1]}")
     problem, splits = _scan(labels, patients, config, class_names)
     if problem is None:
         return splits

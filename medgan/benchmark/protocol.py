@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from medgan.benchmark.aggregate import aggregate
+from medgan.benchmark.arms import SELECTED, planned_arms
 from medgan.benchmark.compare import read_results
 from medgan.benchmark.config import BenchmarkConfig, looks_negative
 from medgan.benchmark.confound import confound_check
@@ -77,8 +78,11 @@ def load_prepared(config: BenchmarkConfig) -> Any:
 
 
 def arms_per_fold(config: BenchmarkConfig) -> int:
-    """Classifier trainings per fold (the progress bar's unit)."""
-    return 1 + len(config.models) * (len(config.synthetic_ratios) + int(config.tstr))
+    """Classifier trainings per fold (the progress bar's unit): per real fraction the baseline, the controls
+    and every model's synthetic arms (the selected arm reuses a trained one)."""
+    arms = planned_arms(config.models, config.synthetic_ratios, config.tstr, config.tstr_ratio, config.controls,
+                        config.synthetic_uses, config.fractions)
+    return sum(1 for a in arms if a.kind != SELECTED)
 
 
 def _check_or_write_config(out: Path, config: BenchmarkConfig, data_fp: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from medgan.benchmark.aggregate import positive_index
-from medgan.benchmark.arms import MIX, SELECTED, Arm, parse_arm
+from medgan.benchmark.arms import DUPLICATE, MIX, SELECTED, Arm, parse_arm
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import roc_curve_points
 from medgan.training import TrainConfig
@@ -83,6 +83,15 @@ def fig_ratio_curve(results: dict[str, Any], path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[0].legend()
     _savefig(fig, path)
+
+
+def _roc_arms(results: dict[str, Any], most: int = 8) -> list[str]:
+    """The arms in the ROC figure: all when few; else those of the largest fraction but duplicates and mixes."""
+    names = [a["name"] for a in results["arms"]]
+    if len(names) <= most:
+        return names
+    top = max(parse_arm(n).real_fraction for n in names)
+    return [n for n in names if parse_arm(n).real_fraction == top and parse_arm(n).kind not in (MIX, DUPLICATE)]
 
 
 def fig_roc(folds: list[dict[str, Any]], arms: list[str], positive: int | None, path: Path) -> None:
@@ -160,6 +169,11 @@ def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None)
                    else "the 95 % CI includes 0: no demonstrated change")
         also = (f"; corrected t-test {_fmt(t['ci95'][0])} to {_fmt(t['ci95'][1])}, {_p_eq(t['p_value'])}"
                 if t else "")
+        if d.get("holm_p") is not None:
+            also += f"; Holm-adjusted over the headline family {_p_eq(d['holm_p'])}"
+        if not above and d.get("detectable_difference") is not None:
+            verdict += (f" (the design could detect a true change of about {_fmt(d['detectable_difference'])} points "
+                        "with 80 % power)")
         return (f"{name} changed by {_fmt(d['mean'])} points (95 % CI {_fmt(lo)} to {_fmt(hi)}, "
                 f"{_p_eq(d['p_value'])}{also}); {verdict}")
 
@@ -167,16 +181,26 @@ def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None)
     head = ("Synthetic data from the **%s** GAN helped: both lower bounds clear 0, by the bootstrap and by the "
             "corrected t-test." % model if both else
             "Synthetic data from the **%s** GAN did **not** demonstrably help on both endpoints." % model)
-    ratios = p.get("selected_ratios") or []
-    chosen = ""
-    if ratios and all(r == 0 for r in ratios):
-        chosen = " The inner validation split chose ratio 0 (no synthetic images) in every fold, so this arm is the baseline."
-    elif ratios:
-        chosen = (f" Ratios chosen on the inner validation split: {', '.join(f'{r:g}' for r in ratios)} "
-                  f"({sum(1 for r in ratios if r == 0)} of {len(ratios)} folds kept the baseline).")
-    return (f"{head} With the ratio chosen on the inner validation split ({p['arm']}) versus the baseline, "
+    chosen = _chosen_sentence(p.get("selected_ratios") or [], p.get("selected_uses") or [])
+    comparator = p.get("comparator", "baseline")
+    return (f"{head} With the use chosen on the inner validation split ({p['arm']}) versus {comparator}, "
             f"{part(what, s, p['sensitivity_ci_lower_above_0'])}; "
             f"{part(what_sp, t, p['specificity_ci_lower_above_0'])}.{chosen}")
+
+
+def _chosen_sentence(ratios: list, uses: list[str]) -> str:
+    """What the inner validation split chose per fold (uses where balance/pretrain exist, else ratios)."""
+    if not uses:
+        uses = ["baseline" if r == 0 else f"mix {r:g}" for r in ratios if r is not None]
+    if not uses:
+        return ""
+    kept = sum(1 for u in uses if u == "baseline")
+    if kept == len(uses):
+        return " The inner validation split chose ratio 0 (no synthetic images) in every fold, so this arm is the baseline."
+    if all(u == "baseline" or u.startswith("mix ") for u in uses):
+        listed = ", ".join("0" if u == "baseline" else u[4:] for u in uses)
+        return f" Ratios chosen on the inner validation split: {listed} ({kept} of {len(uses)} folds kept the baseline)."
+    return f" Uses chosen on the inner validation split: {', '.join(uses)} ({kept} of {len(uses)} folds kept the baseline)."
 
 
 #: A baseline whose AUC's 95 % CI upper bound lies below this is "near chance" (see chance_caveat).
@@ -205,11 +229,17 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     fig_sens_spec(results, figs / "sens_spec.png")
     fig_ratio_curve(results, figs / "metric_vs_ratio.png")
     if folds:
-        fig_roc(folds, [a["name"] for a in results["arms"]], positive, figs / "roc.png")
+        fig_roc(folds, _roc_arms(results), positive, figs / "roc.png")
     shown = fig_samples(out / "samples.npz", data, figs / "samples.png", results_models=results["config"]["models"])
+    if len(results.get("learning_curve") or []) > 1:
+        fig_learning_curve(results, figs / "learning_curve.png")
+    if (results.get("scenario") or {}).get("rare_class"):
+        fig_rare_class(results, figs / "rare_class.png")
     lines = _header_lines(results, command)
     lines += _filter_lines(results)
     lines += _endpoint_lines(results)
+    lines += _scenario_endpoint_lines(results)
+    lines += _scenario_lines(results)
     lines += _table_lines(results)
     lines += _figure_lines(bool(folds), shown)
     lines += _quality_lines(results, out)
@@ -267,8 +297,7 @@ def _table_lines(results: dict[str, Any]) -> list[str]:
              "| arm | ratio | sensitivity | specificity | balanced acc. | AUC | Δ sens vs baseline | p | Δ spec vs baseline | p |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for a in results["arms"]:
-        ratio = a["synthetic_ratio"] if parse_arm(a["name"]).kind != SELECTED else \
-            "/".join(f"{r:g}" for r in a["selected_ratios"])
+        ratio = a["synthetic_ratio"] if parse_arm(a["name"]).kind != SELECTED else _choices(a)
         row = [a["name"], str(ratio if ratio is not None else "-")] + [_ci(a[m]) for m in ("sensitivity", "specificity", "balanced_accuracy", "auc")]
         if a.get("difference_vs_baseline"):
             ds, dp = a["difference_vs_baseline"]["sensitivity"], a["difference_vs_baseline"]["specificity"]
@@ -280,6 +309,14 @@ def _table_lines(results: dict[str, Any]) -> list[str]:
                     f"({results['config']['n_boot']} replicates); `results.json` also holds the Nadeau-Bengio "
                     "corrected t-test and Wilcoxon p-values. The 'selected' arm's ratio column lists the ratio chosen "
                     "in each fold.", ""]
+
+
+def _choices(arm: dict[str, Any]) -> str:
+    """The selected arm's choice per fold: ratios (``0/0.5/1``) or, with other uses, ``mix 1/balance/...``."""
+    uses = arm.get("selected_uses") or []
+    if uses and any(not (u == "baseline" or u.startswith("mix ")) for u in uses):
+        return "/".join(uses)
+    return "/".join("-" if r is None else f"{r:g}" for r in arm["selected_ratios"])
 
 
 def _figure_lines(roc: bool, shown: list[str]) -> list[str]:
@@ -380,4 +417,88 @@ def _confound_leak_lines(results: dict[str, Any]) -> list[str]:
               f"{matched} matched the fold's inner training set; test indices in GAN training: "
               f"{sum(p['test_indices_in_gan_train'] for p in proofs)}; validation indices: "
               f"{sum(p['val_indices_in_gan_train'] for p in proofs)}.", ""]
+    return lines
+
+
+def _band(e: dict[str, Any] | None) -> tuple[float, float, float]:
+    if not e or e.get("mean") is None:
+        return (np.nan, np.nan, np.nan)
+    lo, hi = e["ci95"]
+    return (e["mean"], e["mean"] if lo is None else lo, e["mean"] if hi is None else hi)
+
+
+def fig_learning_curve(results: dict[str, Any], path: Path) -> None:
+    """Sensitivity, specificity and AUC against the real fraction: baseline, best control, selected arms (95 % CI)."""
+    rows = results["learning_curve"]
+    x = np.array([r["real_fraction"] for r in rows])
+    series = ["baseline", "best_control"] + [f"{m} selected" for m in results["config"]["models"]]
+    fig, axes = new_figure(1, 3, figsize=(12, 3.4), sharex=True)
+    for ax, m in zip(axes, ("sensitivity", "specificity", "auc")):
+        for name in series:
+            pts = np.array([_band((r.get(name) or {}).get(m)) for r in rows])
+            if np.all(np.isnan(pts[:, 0])):
+                continue
+            ax.plot(x, pts[:, 0], "o-", label=name.replace("_", " "))
+            ax.fill_between(x, pts[:, 1], pts[:, 2], alpha=0.15)
+        ax.set_title(m)
+        ax.set_xlabel("fraction of the real training patients")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    _savefig(fig, path)
+
+
+def fig_rare_class(results: dict[str, Any], path: Path) -> None:
+    """The rare class's sensitivity (mean, 95 % CI) per arm."""
+    arms = [a for a in results["arms"] if a.get("rare_class_sensitivity")]
+    y = np.arange(len(arms))
+    pts = np.array([_band(a["rare_class_sensitivity"]) for a in arms]).reshape(-1, 3)
+    fig, ax = new_figure(figsize=(7, 0.4 * len(arms) + 1.2))
+    ax.errorbar(pts[:, 0], y, xerr=[pts[:, 0] - pts[:, 1], pts[:, 2] - pts[:, 0]], fmt="o", color="tab:red", capsize=3)
+    ax.set_yticks(y, [a["name"] for a in arms])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"sensitivity of the rare class {results['scenario']['rare_class']} (mean, 95 % CI)")
+    ax.grid(axis="x", alpha=0.3)
+    _savefig(fig, path)
+
+
+def _scenario_lines(results: dict[str, Any]) -> list[str]:
+    """The scenario, the learning-curve table and the rare-class table (nothing for the full scenario)."""
+    sc = results.get("scenario") or {"name": "full"}
+    if sc["name"] == "full" and len(sc.get("real_fractions", [1.0])) == 1:
+        return []
+    lines = ["## Scenario", ""]
+    if sc.get("rare_class"):
+        lines += [f"Rare class: the training folds keep {_fmt(sc['rare_fraction'])} % of the patients with "
+                  f"**{sc['rare_class']}** images (their other images stay); validation and test folds are whole.", "",
+                  f"| arm | {sc['rare_class']} sensitivity | sensitivity | specificity | AUC |", "|---|---|---|---|---|"]
+        lines += [f"| {a['name']} | {_ci(a['rare_class_sensitivity'])} | {_ci(a['sensitivity'])} | "
+                  f"{_ci(a['specificity'])} | {_ci(a['auc'])} |" for a in results["arms"]]
+        lines += ["", "![rare-class sensitivity](figures/rare_class.png)", ""]
+    if len(sc.get("real_fractions", [])) > 1:
+        series = ["baseline", "best_control"] + [f"{m} selected" for m in results["config"]["models"]]
+        lines += ["Learning curve: each fraction keeps that share of every fold's inner-training patients "
+                  "(class-stratified, nested); that fraction's GAN trains on them only; validation and test are "
+                  "whole. Sensitivity / specificity / AUC in % (mean [95 % CI]):", "",
+                  "| real fraction | " + " | ".join(s.replace("_", " ") for s in series) + " |",
+                  "|---|" + "---|" * len(series)]
+        for r in results["learning_curve"]:
+            cells = [" / ".join(_fmt(r[s][m]["mean"]) for m in ("sensitivity", "specificity", "auc")) if r.get(s)
+                     else "-" for s in series]
+            lines.append(f"| {r['real_fraction']:g} | " + " | ".join(cells) + " |")
+        lines += ["", "![learning curve](figures/learning_curve.png)", ""]
+    return lines
+
+
+def _scenario_endpoint_lines(results: dict[str, Any]) -> list[str]:
+    """One verdict per (model, real fraction) below the largest, and versus the best control everywhere."""
+    lines = []
+    positive = results["data"]["positive_class"]
+    top = max((e["real_fraction"] for e in results.get("scenario_endpoints", [])), default=1.0)
+    for e in results.get("scenario_endpoints", []):
+        if e["real_fraction"] != top:
+            lines += [f"At real fraction {e['real_fraction']:g}: " + primary_sentence(e["model"], e, positive), ""]
+        if e.get("vs_best_control"):
+            lines += [f"Versus the best control (chosen per fold on inner validation), real fraction "
+                      f"{e['real_fraction']:g}: " + primary_sentence(e["model"], {**e["vs_best_control"],
+                      "arm": e["arm"], "selected_ratios": []}, positive), ""]
     return lines

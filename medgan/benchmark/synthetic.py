@@ -138,6 +138,12 @@ def mix_with_real(pool: SyntheticPool, real: tuple[torch.Tensor, torch.Tensor], 
                                   max_per_class=pool.sizes())
 
 
+def balance_with_real(pool: SyntheticPool, real: tuple[torch.Tensor, torch.Tensor]) -> ConcatDataset:
+    """The real images plus synthetic ones of the smaller classes up to the largest (``balance_classes``)."""
+    return mix_real_and_synthetic(RealItems(*real), pool.as_sampler(), 0.0, labels=real[1], balance_classes=True,
+                                  seed=pool.seed, max_per_class=pool.sizes())
+
+
 def synthetic_only(pool: SyntheticPool, counts: Sequence[int]) -> SyntheticDataset:
     """The first ``counts[c]`` pool images of every class as a :class:`~medgan.transforms.SyntheticDataset`."""
     return SyntheticDataset(pool.as_sampler(), counts_per_class=[int(n) for n in counts], seed=pool.seed,

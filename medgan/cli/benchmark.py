@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import torch
 
-from medgan.benchmark.config import config_from_dict, load_config
+from medgan.benchmark.arms import CONTROLS, USES
+from medgan.benchmark.config import SYNTHETIC_FILTERS, config_from_dict, load_config
 from medgan.benchmark.protocol import run_benchmark
 from medgan.data.loaders import with_patient_regex
 from medgan.models.registry import MODELS
@@ -25,14 +26,54 @@ def _ratios(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"--ratios takes comma-separated numbers, got {text!r}") from exc
 
 
+def _names(flag: str, allowed: tuple[str, ...], none_ok: bool):
+    """A parser of comma-separated names from ``allowed`` (``none``: the empty list where ``none_ok``)."""
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(x.strip() for x in text.split(",") if x.strip())
+        if none_ok and names == ("none",):
+            return ()
+        bad = [n for n in names if n not in allowed]
+        if bad or not names:
+            raise argparse.ArgumentTypeError(
+                f"{flag} takes comma-separated names from {', '.join(allowed)}{' (or none)' if none_ok else ''}, "
+                f"got {text!r}")
+        return names
+    return parse
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--real-fractions takes comma-separated numbers in (0, 1], got {text!r}") from exc
+
+
+def _add_scenario_options(p: argparse.ArgumentParser) -> None:
+    """Scenario, control and synthetic-use flags (issue 16)."""
+    p.add_argument("--real-fractions", type=_fractions, metavar="F,...",
+                   help="learning curve: per fraction every arm (its GAN too) uses that patient-grouped, "
+                   "class-stratified share of each training fold; test folds stay whole, e.g. 0.25,1 (default 1)")
+    p.add_argument("--rare-class", metavar="NAME",
+                   help="rare-class scenario: training folds keep only --rare-fraction of this class's patients; "
+                   "the report puts its sensitivity first")
+    p.add_argument("--rare-fraction", type=float, help="share of the rare class's patients kept (default 0.2)")
+    p.add_argument("--controls", type=_names("--controls", tuple(CONTROLS), True), metavar="NAMES",
+                   help=f"non-GAN controls, comma-separated from {', '.join(CONTROLS)} or none "
+                   "(presets: all three); the headline compares with the best of them on inner validation")
+    p.add_argument("--uses", type=_names("--uses", tuple(USES), False), metavar="NAMES",
+                   help=f"ways to use synthetic images, comma-separated from {', '.join(USES)} (presets: all)")
+
+
 def register(subparsers) -> None:
     """Add the ``benchmark`` subcommand."""
     p = subparsers.add_parser(
         "benchmark",
         help="downstream benchmark: classifier sensitivity/specificity with and without synthetic data",
         description="Patient-grouped K-fold x repeats on real data; per fold a GAN trains on the training part "
-        "only; arms: baseline (classic augmentation), real + synthetic at each ratio, synthetic only, and the "
-        "ratio chosen on inner validation. Writes DIR/results.json, DIR/report.md and figures; resumable.",
+        "only; arms: baseline (classic augmentation), non-GAN controls (duplicated real images, class-weighted "
+        "loss, strong augmentation + MixUp), real + synthetic (mix at each ratio, balance, pretrain), synthetic "
+        "only, and the use chosen on inner validation; scenarios: learning curve (--real-fractions) and rare "
+        "class (--rare-class). Writes DIR/results.json, DIR/report.md and figures; resumable.",
     )
     p.add_argument("--data", default=None, metavar="SPEC", help="dataset spec (default: phantom)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (rerun the same command to resume)")
@@ -53,9 +94,12 @@ def register(subparsers) -> None:
                    "class folder (adds patient_regex=REGEX to the data spec; see docs/data.md)")
     p.add_argument("--threshold", choices=("youden", "target_sensitivity", "fixed"), help="operating point rule")
     p.add_argument("--target-sensitivity", type=float, help="for --threshold target_sensitivity (default 0.9)")
-    p.add_argument("--synthetic-filter", choices=("none", "baseline"),
-                   help="baseline: keep only synthetic images the fold's baseline classifier calls as their own "
-                   "class (default none)")
+    p.add_argument("--synthetic-filter", choices=SYNTHETIC_FILTERS,
+                   help="baseline: keep synthetic images the fold's baseline classifier calls as their own class; "
+                   "confidence: keep those whose own-class probability reaches the 20th percentile of real "
+                   "validation images'; proximity: keep those whose nearest real image (classifier features) is "
+                   "as far as real images' own nearest neighbours (drops near-copies and outliers); default none")
+    _add_scenario_options(p)
     p.add_argument("--epochs", type=int, help="classifier epoch budget (default 30, quick 10)")
     p.add_argument("--gan-steps", type=int, help="GAN steps per fold (default: the trainer's default)")
     p.add_argument("--seed", type=int, help="master seed (default 0)")
@@ -94,6 +138,8 @@ def build_config(args: argparse.Namespace):
         "image_size": args.image_size, "window": args.window, "positive_class": args.positive_class,
         "threshold": args.threshold, "target_sensitivity": args.target_sensitivity, "gan_steps": args.gan_steps,
         "seed": args.seed, "device": args.device, "synthetic_filter": args.synthetic_filter,
+        "real_fractions": args.real_fractions, "rare_class": args.rare_class, "rare_fraction": args.rare_fraction,
+        "controls": args.controls, "synthetic_uses": args.uses,
     }
     over = {k: v for k, v in over.items() if v is not None}
     if args.patient_regex is not None:
@@ -122,8 +168,10 @@ def run(args: argparse.Namespace) -> int:
         return f"{f(d['mean'])} points [95 % CI {f(d['ci95'][0])}, {f(d['ci95'][1])}]"
 
     for p in results["primary_endpoint"].values():
-        print(f"primary endpoint ({p['arm']} vs baseline): sensitivity {pts(p['sensitivity_difference'])}, "
-              f"specificity {pts(p['specificity_difference'])}")
+        for ep in (p, p.get("vs_best_control")):
+            if ep:
+                print(f"primary endpoint ({p['arm']} vs {ep['comparator']}): sensitivity "
+                      f"{pts(ep['sensitivity_difference'])}, specificity {pts(ep['specificity_difference'])}")
     t = results["timing"]
     print(f"wall time {t['total_seconds']:.0f} s (GAN {t['gan_seconds']:.0f} s, classifiers "
           f"{t['classifier_seconds']:.0f} s, per fold {t['mean_fold_seconds']:.0f} s)")

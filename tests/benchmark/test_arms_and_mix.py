@@ -52,7 +52,16 @@ def test_bad_arms_refused():
 def test_planned_arms_order_and_kinds():
     names = [a.name for a in planned_arms(["cgan"], [0.5, 1.0], True, 1.0)]
     assert names == ["baseline", "cgan ratio 0.5", "cgan ratio 1", "cgan synthetic only", "cgan selected"]
-    assert set(ARM_KINDS) == {"baseline", "synthetic:mix", "synthetic:selected", "synthetic:only"}
+    assert set(ARM_KINDS) == {"baseline", "control:duplicate", "control:class-weight", "control:strong-aug",
+                              "synthetic:mix", "synthetic:balance", "synthetic:pretrain", "synthetic:selected",
+                              "synthetic:only"}
+    full = planned_arms(["cgan"], [1.0], False, 1.0, controls=("duplicate", "class-weight", "strong-aug"),
+                        uses=("mix", "balance", "pretrain"), fractions=(0.25, 1.0))
+    assert [a.name for a in full[:7]] == ["baseline", "duplicate ratio 1", "class-weight", "strong-aug",
+                                          "cgan ratio 1", "cgan balance", "cgan pretrain"]
+    assert full[8].name == "baseline real 0.25" and full[-1].name == "cgan selected real 0.25"
+    for arm in full:  # every name reads back as the same typed arm (ratio of balance/pretrain/selected: None)
+        assert parse_arm(arm.name) == (arm if arm.kind != "baseline" else Arm(None, "baseline", 0.0, arm.real_fraction))
 
 
 def test_every_committed_arm_name_parses():

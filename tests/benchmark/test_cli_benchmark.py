@@ -16,7 +16,10 @@ def test_cli_quick_tiny_phantom(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert str(out.resolve()) in printed and "primary endpoint" in printed
     res = json.loads((out / "results.json").read_text())
-    assert [a["name"] for a in res["arms"]] == ["baseline", "dcgan ratio 1", "dcgan synthetic only", "dcgan selected"]
+    assert [a["name"] for a in res["arms"]] == ["baseline", "duplicate ratio 1", "class-weight", "strong-aug",
+                                                "dcgan ratio 1", "dcgan balance", "dcgan pretrain",
+                                                "dcgan synthetic only", "dcgan selected"]
+    assert {a["scenario"] for a in res["arms"]} == {"full"}
     proof = res["leakage"]["gan_proof"][0]["dcgan"]
     assert proof["gan_reported_fingerprint"] == proof["gan_train_fingerprint"]
     assert "## Primary endpoint" in (out / "report.md").read_text()
