@@ -202,6 +202,7 @@ def run_fold(
     t_fold = time.perf_counter()
     split = split_fold(data, train_idx, test_idx, patients, config, fold_seed)
     labels, sseed = data.labels.numpy(), scenario_seed(fold_seed)
+    whole_inner = split.inner_idx
     if config.rare_class is not None:
         rare = list(data.class_names).index(config.rare_class)
         split = restrict_split(split, data, rare_subset(labels, split.inner_idx, patients, rare, config.rare_fraction,
@@ -210,7 +211,7 @@ def run_fold(
     for fraction in config.fractions:
         sub = split if fraction >= 1 else restrict_split(
             split, data, fraction_subset(labels, split.inner_idx, patients, fraction, sseed))
-        fold.run_fraction(sub, fraction, excluded=np.setdiff1d(split.inner_idx, sub.inner_idx))
+        fold.run_fraction(sub, fraction, excluded=np.setdiff1d(whole_inner, sub.inner_idx))  # rare drops too
     fold.timing["fold_seconds"] = time.perf_counter() - t_fold
     return {
         "device": device_label(device),
@@ -271,8 +272,9 @@ class _FoldRun:
             pool, self.proofs[key], filt = draw_pool(
                 model, self.data, split, cfg, self.fold_seed, self.gan_factory, gan_dir, self.device, baseline_models,
                 self.records[trainer.name(Arm(None, BASELINE))]["thresholds"], self.positive, self.timing)
-            self.proofs[key].update(real_fraction=fraction, excluded_indices_in_gan_train=int(
-                len(np.intersect1d(split.inner_idx, excluded))), gan_train_patients=len(set(split.inner.patients)))
+            self.proofs[key].update(real_fraction=fraction, excluded_images=int(len(excluded)),
+                                    excluded_indices_in_gan_train=int(len(np.intersect1d(split.inner_idx, excluded))),
+                                    gan_train_patients=len(set(split.inner.patients)))
             if filt is not None:
                 self.filters[key] = filt
             if top:

@@ -417,6 +417,14 @@ def _confound_leak_lines(results: dict[str, Any]) -> list[str]:
               f"{matched} matched the fold's inner training set; test indices in GAN training: "
               f"{sum(p['test_indices_in_gan_train'] for p in proofs)}; validation indices: "
               f"{sum(p['val_indices_in_gan_train'] for p in proofs)}.", ""]
+    subsets = [p for p in proofs if p.get("real_fraction", 1.0) < 1 or p.get("excluded_images")]
+    if subsets:
+        counted = (f" ({sum(p['excluded_images'] for p in subsets)} images left out by the real fraction or the "
+                   "rare-class cut, summed over GANs)" if all("excluded_images" in p for p in subsets) else "")
+        lines += [f"Scenario subsets: {len(subsets)} GAN(s) trained on a part of their fold's inner training set"
+                  f"{counted}; left-out images in their training: "
+                  f"{sum(p['excluded_indices_in_gan_train'] for p in subsets)}; each reported the fingerprint of "
+                  "its subset (counted as matched above).", ""]
     return lines
 
 

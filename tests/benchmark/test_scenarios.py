@@ -214,11 +214,13 @@ def test_rare_class_scenario_keeps_a_share_of_the_rare_patients(rare):
         dropped_patients = {data.patients[i] for i in dropped}
         assert len(inner[1]) == max(1, round(0.25 * (len(inner[1]) + len(dropped_patients))))
         assert "same_as" not in rec["arms"]["class-weight"]  # imbalanced: really trained with weights
+        assert rec["gan_proof"]["cgan"]["excluded_indices_in_gan_train"] == 0  # dropped rare images stay out
     assert res["scenario"]["name"] == "rare-class" and res["scenario"]["rare_metric"] == "sensitivity"
     assert all("rare_class_sensitivity" in a for a in res["arms"])
     assert {a["kind"] for a in res["arms"]} >= {"control:class-weight", "control:strong-aug"}
     report = (out / "report.md").read_text()
     assert "rare_class.png" in report and (out / "figures" / "rare_class.png").exists()
+    assert "Scenario subsets: 2 GAN(s)" in report and "left-out images in their training: 0" in report
 
 
 def test_primary_endpoint_states_comparators_holm_and_power(rare):
