@@ -27,6 +27,10 @@ def _ci(e: dict[str, Any]) -> str:
     return f"{_fmt(e['mean'])} [{_fmt(lo)}, {_fmt(hi)}]"
 
 
+def _ci_or_dash(e: dict[str, Any] | None) -> str:
+    return _ci(e) if e else "-"
+
+
 def _p(p: Any) -> str:
     return "n/a" if p is None else (f"{p:.3f}" if p >= 0.001 else "<0.001")
 
@@ -307,8 +311,8 @@ def _table_lines(results: dict[str, Any]) -> list[str]:
         lines.append("| " + " | ".join(row) + " |")
     return lines + ["", "Differences: paired patient-cluster bootstrap over the test folds "
                     f"({results['config']['n_boot']} replicates); `results.json` also holds the Nadeau-Bengio "
-                    "corrected t-test and Wilcoxon p-values. The 'selected' arm's ratio column lists the ratio chosen "
-                    "in each fold.", ""]
+                    "corrected t-test and Wilcoxon p-values. The 'selected' arm's ratio column lists the ratio (or "
+                    "use: balance, pretrain) chosen in each fold.", ""]
 
 
 def _choices(arm: dict[str, Any]) -> str:
@@ -469,6 +473,13 @@ def fig_rare_class(results: dict[str, Any], path: Path) -> None:
     _savefig(fig, path)
 
 
+def _rare_companion(arm: dict[str, Any], scenario: dict[str, Any]) -> dict[str, Any] | None:
+    """The rare class's specificity (the other side of its sensitivity), from the arm's entry."""
+    key = (scenario.get("rare_metric") or "").replace("sensitivity", "@").replace("specificity", "sensitivity")
+    key = key.replace("@", "specificity")
+    return arm.get("per_class", {}).get(key) or arm.get(key)
+
+
 def _scenario_lines(results: dict[str, Any]) -> list[str]:
     """The scenario, the learning-curve table and the rare-class table (nothing for the full scenario)."""
     sc = results.get("scenario") or {"name": "full"}
@@ -478,9 +489,10 @@ def _scenario_lines(results: dict[str, Any]) -> list[str]:
     if sc.get("rare_class"):
         lines += [f"Rare class: the training folds keep {_fmt(sc['rare_fraction'])} % of the patients with "
                   f"**{sc['rare_class']}** images (their other images stay); validation and test folds are whole.", "",
-                  f"| arm | {sc['rare_class']} sensitivity | sensitivity | specificity | AUC |", "|---|---|---|---|---|"]
-        lines += [f"| {a['name']} | {_ci(a['rare_class_sensitivity'])} | {_ci(a['sensitivity'])} | "
-                  f"{_ci(a['specificity'])} | {_ci(a['auc'])} |" for a in results["arms"]]
+                  f"| arm | {sc['rare_class']} sensitivity | {sc['rare_class']} specificity (its one-vs-rest "
+                  "trade-off) | sensitivity | specificity | AUC |", "|---|---|---|---|---|---|"]
+        lines += [f"| {a['name']} | {_ci(a['rare_class_sensitivity'])} | {_ci_or_dash(_rare_companion(a, sc))} | "
+                  f"{_ci(a['sensitivity'])} | {_ci(a['specificity'])} | {_ci(a['auc'])} |" for a in results["arms"]]
         lines += ["", "![rare-class sensitivity](figures/rare_class.png)", ""]
     if len(sc.get("real_fractions", [])) > 1:
         series = ["baseline", "best_control"] + [f"{m} selected" for m in results["config"]["models"]]
