@@ -9,7 +9,7 @@ import numpy as np
 
 from medgan.benchmark.aggregate import positive_index
 from medgan.benchmark.arms import DUPLICATE, MIX, SELECTED, Arm, parse_arm
-from medgan.benchmark.config import BenchmarkConfig
+from medgan.benchmark.config import BenchmarkConfig, default_config
 from medgan.benchmark.metrics import roc_curve_points
 from medgan.training import TrainConfig
 from medgan.utils import atomic_write_text
@@ -254,6 +254,30 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
     return path
 
 
+#: Options whose change from the default preset makes a run's evidence weaker (or different) in kind.
+_PROTOCOL_KEYS = ("folds", "repeats", "ratios", "gan_steps", "image_size", "tstr", "controls", "synthetic_uses")
+
+
+def _shown(value: Any) -> str:
+    """A config value as the report writes it: lists joined by '/', an empty list as 'none'."""
+    if isinstance(value, list):
+        return "/".join(f"{x:g}" if isinstance(x, float) else str(x) for x in value) or "none"
+    return str(value)
+
+
+def _departures_from_default(cfg: dict[str, Any]) -> str:
+    """``folds 4 (default 5), ...`` for a ``preset: default`` run that changed protocol options; else ''."""
+    if cfg.get("preset") != "default":
+        return ""
+    ref, cfg = default_config().to_dict(), dict(cfg)
+    ref["gan_steps"], cfg["gan_steps"] = ref["gan_steps"] or TrainConfig().steps, cfg.get("gan_steps") or TrainConfig().steps
+    parts = [f"{k.replace('_', ' ')} {_shown(cfg[k])} (default {_shown(ref[k])})"
+             for k in _PROTOCOL_KEYS if k in cfg and cfg[k] != ref[k]]
+    c, rc = cfg.get("classifier", {}), ref["classifier"]
+    parts += [f"classifier {k} {c[k]} (default {rc[k]})" for k in ("epochs", "min_steps") if k in c and c[k] != rc[k]]
+    return ", ".join(parts)
+
+
 def _header_lines(results: dict[str, Any], command: str | None) -> list[str]:
     """Title, the command that produced the run, the data and the protocol."""
     cfg, d = results["config"], results["data"]
@@ -272,6 +296,10 @@ def _header_lines(results: dict[str, Any], command: str | None) -> list[str]:
         f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else _default_gan_steps()}; "
         f"preset {cfg['preset']}.", "",
     ]
+    departures = _departures_from_default(cfg)
+    if departures:
+        lines += [f"Departs from the default preset in: {departures}. Read it as a reduced protocol: fewer folds "
+                  "widen the intervals, and shorter GANs give poorer images than the default's.", ""]
     if d.get("positive_class_reason"):  # binary: which class is positive, why, and how to choose
         lines += [f"Positive class: {d['positive_class_reason']}.", ""]
     return lines

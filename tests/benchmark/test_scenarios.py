@@ -241,3 +241,14 @@ def test_curation_filters_run_in_the_benchmark(tmp_path, name):
     res = run_benchmark(cfg, tmp_path, data=tiny_data(), gan_factory=FakeFactory(), progress=False, log=lambda s: None)
     totals = res["synthetic_filter"]["cgan"]
     assert sum(totals["kept"]) <= sum(totals["drawn"]) and sum(totals["drawn"]) > 0
+
+
+def test_report_names_departures_from_the_default_preset():
+    from medgan.benchmark.config import default_config
+    from medgan.benchmark.report import _departures_from_default
+
+    assert _departures_from_default(default_config().to_dict()) == ""
+    text = _departures_from_default(default_config(folds=4, ratios=(0.0, 1.0), gan_steps=1000, controls=()).to_dict())
+    assert text == "folds 4 (default 5), ratios 0/1 (default 0/0.5/1/2), gan steps 1000 (default 3000), controls none " \
+                   "(default duplicate/class-weight/strong-aug)"
+    assert _departures_from_default(BenchmarkConfig(preset="quick").to_dict()) == ""  # presets say what they are
