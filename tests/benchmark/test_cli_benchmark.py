@@ -40,3 +40,24 @@ def test_cli_quick_tiny_phantom(tmp_path, capsys):
 def test_cli_bad_option_exits_2(tmp_path, capsys):
     assert main(["benchmark", "--data", "phantom", "--out", str(tmp_path), "--folds", "1"]) == 2
     assert "folds" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario, flags", [
+    ("learning-curve", ["--real-fractions", "0.5,1"]),
+    ("rare-class", ["--rare-class", "metastasis", "--rare-fraction", "0.5"]),
+])
+def test_cli_quick_scenarios_on_tiny_phantom(tmp_path, capsys, scenario, flags):
+    out = tmp_path / scenario
+    argv = ["benchmark", "--data", "phantom:n_per_class=12,seed=3", "--quick", "--out", str(out), "--image-size",
+            "32", "--gan-steps", "4", "--epochs", "1", "--ratios", "0,1", "--no-progress", "--threads", "1",
+            "--controls", "duplicate,class-weight", "--uses", "mix,balance,pretrain", *flags]
+    assert main(argv) == 0
+    assert "vs best control" in capsys.readouterr().out
+    res = json.loads((out / "results.json").read_text())
+    assert res["scenario"]["name"] == scenario and {a["scenario"] for a in res["arms"]} == {scenario}
+    proofs = [p for fold in res["leakage"]["gan_proof"] for p in fold.values() if isinstance(p, dict)]
+    assert all(p["gan_reported_fingerprint"] == p["gan_train_fingerprint"] for p in proofs)
+    assert all(p["excluded_indices_in_gan_train"] == 0 for p in proofs)
+    figure = "learning_curve.png" if scenario == "learning-curve" else "rare_class.png"
+    assert (out / "figures" / figure).exists() and figure in (out / "report.md").read_text()
