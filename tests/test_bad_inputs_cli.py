@@ -66,6 +66,7 @@ def test_read_only_out(tmp_path, capsys, command):
     (["--gan-steps", "0"], ("--gan-steps must be >= 1",)),
     (["--image-size", "48"], ("--image-size must be 16, 32, 64, 128 or 256",)),
     (["--seed", "-1"], ("--seed must be",)),
+    (["--cluster", "nowhere.json"], ("no Dask scheduler file nowhere.json", "--cluster auto")),
 ])
 def test_benchmark_numeric_options_checked_before_any_work(tmp_path, capsys, flags, words):
     out = tmp_path / "bench"

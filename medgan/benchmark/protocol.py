@@ -8,12 +8,9 @@ fold (:func:`medgan.benchmark.fold.run_fold`) and saves each finished fold atomi
 """
 from __future__ import annotations
 
-import copy
 import json
-import multiprocessing as mp
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,6 +23,7 @@ from medgan.benchmark.arms import SELECTED, planned_arms
 from medgan.benchmark.compare import read_results
 from medgan.benchmark.config import BenchmarkConfig, looks_negative
 from medgan.benchmark.confound import confound_check
+from medgan.benchmark.executors import FoldInputs, check_cluster, default_workers, run_local, run_on_cluster
 from medgan.benchmark.fold import run_fold
 from medgan.benchmark.leakage import audit, cross_split_duplicates
 from medgan.benchmark.plan import check_plan, fold_seed, plan_splits  # noqa: F401 -- plan_splits re-exported
@@ -129,36 +127,6 @@ def _load_fold(path: Path, protocol_hash: str, test_idx: np.ndarray) -> dict[str
     return rec
 
 
-def default_workers(device: torch.device, n_folds: int, threads: int) -> int:
-    """Fold worker processes for ``workers=0`` (auto).
-
-    On CPU one single-threaded worker per thread: small convolutions scale poorly across threads, and
-    two 1-thread GAN trainings made 20 % more steps per second here than one 2-thread training. On a GPU
-    several folds share the card (these networks leave it mostly idle): up to half the CPU cores, at most 8.
-    """
-    if device.type == "cuda":
-        return max(1, min(n_folds, 8, (os.cpu_count() or 2) // 2))
-    return max(1, min(n_folds, threads))
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(threads: int, data: Any, config: BenchmarkConfig, gan_factory: Any, device: torch.device) -> None:
-    """Fold worker start-up: thread count and the shared inputs, sent once per process."""
-    torch.set_num_threads(threads)
-    if gan_factory is None:
-        gan_factory = default_gan_factory(config.gan_steps, config.gan_options, str(device))
-    _WORKER.update(data=data, config=config, gan_factory=gan_factory, device=device)
-
-
-def _run_fold_in_worker(tr: np.ndarray, te: np.ndarray, patients: list[str], positive: int | None, seed: int,
-                        gan_dir: Path, quality_dir: Path | None) -> dict[str, Any]:
-    w = _WORKER
-    return run_fold(w["data"], tr, te, patients, w["config"], positive, seed, w["gan_factory"], gan_dir,
-                    w["device"], quality_dir=quality_dir)
-
-
 def run_benchmark(
     config: BenchmarkConfig,
     out_dir: str | Path,
@@ -168,6 +136,7 @@ def run_benchmark(
     log: Callable[[str], None] = print,
     command: str | None = None,
     workers: int = 1,
+    cluster: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) the whole benchmark and write ``results.json`` and ``report.md`` under ``out_dir``.
 
@@ -180,15 +149,22 @@ def run_benchmark(
         progress: show a tqdm bar over folds x arms.
         log: where progress lines go.
         command: the command line to quote in ``report.md``.
-        workers: folds run at once, each in its own process (0: :func:`default_workers`). On CPU each
-            worker gets ``torch.get_num_threads() // workers`` threads. Every fold has its own seed, so
-            the folds' results do not depend on how many run at once (up to floating-point order).
+        workers: folds run at once, each in its own process. On CPU each worker gets
+            ``torch.get_num_threads() // workers`` threads. 0 (auto): on CPU one 1-thread process per
+            idle core, growing as cores free up (:func:`medgan.benchmark.executors.run_local`); on a GPU
+            :func:`~medgan.benchmark.executors.default_workers`. Every fold has its own seed, so the
+            folds' results do not depend on how many run at once (up to floating-point order).
+        cluster: run the folds as Dask tasks: ``"auto"`` (a local cluster of ``workers`` or idle-core
+            1-thread processes), a scheduler address or a scheduler file
+            (:func:`medgan.benchmark.executors.run_on_cluster`; needs ``pip install 'medgan[cluster]'``).
 
     Returns the results dict (also in ``results.json``).
     """
     config.validate()
     if workers < 0:
         raise ConfigError(f"workers must be 0 (auto) or more, got {workers}", "use e.g. --workers 2")
+    if cluster:
+        check_cluster(cluster)
     t_start = time.perf_counter()
     out = Path(out_dir)
     device = resolve_device(config.device)
@@ -209,29 +185,40 @@ def run_benchmark(
     def finish(r: int, f: int, tr: np.ndarray, te: np.ndarray, rec: dict[str, Any]) -> None:
         done[(r, f)] = _save_fold(out, config, data, r, f, tr, te, rec, log)
 
-    n_workers = min(workers or default_workers(device, len(pending), torch.get_num_threads()), max(1, len(pending)))
-    if n_workers <= 1:
-        factory = gan_factory or default_gan_factory(config.gan_steps, config.gan_options, str(device))
-        for r, f, tr, te, seed, gan_dir, quality_dir in pending:
-            bar.set_postfix_str(f"repeat {r} fold {f}")
-            rec = run_fold(data, tr, te, patients, config, positive, seed, factory, gan_dir, device,
-                           tick=lambda name: bar.update(1), quality_dir=quality_dir)
-            finish(r, f, tr, te, rec)
-    else:
-        _run_parallel(pending, n_workers, data, patients, config, positive, gan_factory, device, finish,
-                      lambda: bar.update(per), log)
+    inputs = FoldInputs(data, patients, config, positive, gan_factory)
+    n_workers = _run_pending(pending, inputs, device, workers, cluster, finish, bar, per, log)
     bar.close()
     records = [done[(r, f)] for r, f, _, _ in splits]
     results = results_of(records, splits, config, data, positive, leak, str(device))
     results["timing"].update(workers=n_workers, total_seconds=time.perf_counter() - t_start)  # with the bootstrap
     this_run = {"seconds": results["timing"]["total_seconds"], "folds_run": len(pending), "workers": n_workers,
-                "device": str(device), "command": command}
+                "device": str(device), "command": command, **({"cluster": cluster} if cluster else {})}
     results["timing"]["invocations"] = _earlier_invocations(out) + [this_run]
     atomic_save_json(out / "results.json", results)
     write_report(out, results, data, command=command)
     log(f"wrote {(out / 'results.json').resolve()} and {(out / 'report.md').resolve()} "
         f"({results['timing']['total_seconds']:.0f} s)")
     return results
+
+
+def _run_pending(pending: list, inputs: FoldInputs, device: torch.device, workers: int, cluster: str | None,
+                 finish: Callable, bar: Any, per: int, log: Callable[[str], None]) -> int:
+    """Run the pending folds here, in local worker processes or on a Dask cluster; returns the most at once."""
+    advance = lambda: bar.update(per)  # noqa: E731
+    if cluster:
+        return run_on_cluster(pending, inputs, cluster, workers, finish, advance, log)
+    adaptive = workers == 0 and device.type == "cpu" and (os.cpu_count() or 1) > 1
+    fixed = workers or default_workers(device, len(pending), torch.get_num_threads())
+    if len(pending) > 1 and (adaptive or fixed > 1):
+        return run_local(pending, inputs, device, 0 if adaptive else min(fixed, len(pending)), finish, advance, log)
+    factory = inputs.gan_factory or default_gan_factory(inputs.config.gan_steps, inputs.config.gan_options,
+                                                        str(device))
+    for r, f, tr, te, seed, gan_dir, quality_dir in pending:
+        bar.set_postfix_str(f"repeat {r} fold {f}")
+        rec = run_fold(inputs.data, tr, te, inputs.patients, inputs.config, inputs.positive, seed, factory, gan_dir,
+                       device, tick=lambda name: bar.update(1), quality_dir=quality_dir)
+        finish(r, f, tr, te, rec)
+    return 1
 
 
 def _resume(out: Path, config: BenchmarkConfig, splits: list, advance: Callable[[], None],
@@ -323,34 +310,3 @@ def _quoted_command(out: Path, saved: dict[str, Any]) -> str | None:
             return line[len("Produced by `"):-2]
     runs = saved["timing"].get("invocations") or [{}]
     return runs[-1].get("command")
-
-
-def _run_parallel(pending: list, n_workers: int, data: Any, patients: list[str], config: BenchmarkConfig,
-                  positive: int | None, gan_factory: Any, device: torch.device, finish: Callable,
-                  advance: Callable[[], None], log: Callable[[str], None]) -> None:
-    """Run the pending folds in ``n_workers`` spawned processes; each finished fold is saved at once."""
-    threads = max(1, torch.get_num_threads() // n_workers) if device.type == "cpu" else 1
-    log(f"running {len(pending)} folds in {n_workers} worker processes ({threads} thread(s) each)")
-    error: BaseException | None = None
-    with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                             # a copy: sending a tensor moves its storage to shared memory, which would leave
-                             # numpy views of ``data`` (e.g. the caller's labels) pointing at freed memory
-                             initargs=(threads, copy.deepcopy(data), config, gan_factory, device)) as pool:
-        futures = {pool.submit(_run_fold_in_worker, tr, te, patients, positive, seed, gan_dir, quality_dir):
-                   (r, f, tr, te) for r, f, tr, te, seed, gan_dir, quality_dir in pending}
-        remaining = set(futures)
-        while remaining:
-            finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                if fut.cancelled():
-                    continue
-                if fut.exception() is not None:
-                    if error is None:  # stop starting folds; the running ones finish and are saved
-                        error = fut.exception()
-                        for other in remaining:
-                            other.cancel()
-                    continue
-                finish(*futures[fut], fut.result())
-                advance()
-    if error is not None:
-        raise error

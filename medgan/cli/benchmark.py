@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from dataclasses import replace
@@ -11,6 +10,7 @@ import torch
 
 from medgan.benchmark.arms import CONTROLS, USES
 from medgan.benchmark.config import SYNTHETIC_FILTERS, config_from_dict, load_config
+from medgan.benchmark.executors import check_cluster, idle_core_count
 from medgan.benchmark.protocol import run_benchmark
 from medgan.data.loaders import with_patient_regex
 from medgan.models.registry import MODELS
@@ -109,20 +109,14 @@ def register(subparsers) -> None:
                    "others are busy: oversubscribed threads made training 10-40x slower here)")
     p.add_argument("--workers", type=int, default=0,
                    help="folds run at once, each in its own process (default 0: auto -- on CPU one 1-thread worker "
-                   "per thread, which trained GANs 20 %% faster than one 2-thread process here; on a GPU up to 8 "
-                   "folds share the card)")
+                   "per idle core, started as cores free up (two 1-thread GAN trainings made 20 %% more steps/s "
+                   "than one 2-thread one here); on a GPU up to 8 folds share the card)")
+    p.add_argument("--cluster", metavar="auto|ADDRESS|FILE.json",
+                   help="run each fold as a Dask task: auto starts a local cluster (--workers 1-thread workers, "
+                   "default the idle cores); tcp://HOST:8786 or a scheduler file joins a running one, e.g. on "
+                   "Slurm (needs pip install 'medgan[cluster]'; docs/benchmark.md#on-a-cluster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-
-
-def idle_cores() -> int:
-    """Cores not busy with other work (cores minus the 1-minute load average), at least 1."""
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return cores
-    return max(1, min(cores, int(round(cores - load))))
 
 
 def build_config(args: argparse.Namespace):
@@ -153,16 +147,19 @@ def build_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Run or resume the benchmark and print where the results are."""
-    ensure_output_dir(args.out, "--out")
     check_range("--threads", args.threads, 0, example="0 (auto) or 4")
     check_range("--workers", args.workers, 0, example="0 (auto) or 2")
+    if args.cluster:
+        check_cluster(args.cluster)
+    ensure_output_dir(args.out, "--out")
     cfg = build_config(args)
-    torch.set_num_threads(args.threads or idle_cores())
+    torch.set_num_threads(args.threads or idle_core_count())
     torch.manual_seed(cfg.seed)  # entry point: seed the world (the library itself uses explicit seeds)
     command = "medgan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["benchmark"] else None
     with output_lock(args.out, "--out"):
         results = run_benchmark(cfg, args.out, progress=not args.no_progress, log=lambda s: print(s, flush=True),
-                                command=command, workers=args.workers)
+                                command=command, workers=args.workers,
+                                cluster=args.cluster)
     def pts(d: dict) -> str:
         f = lambda v: "n/a" if v is None else f"{100 * v:+.1f}"  # noqa: E731
         return f"{f(d['mean'])} points [95 % CI {f(d['ci95'][0])}, {f(d['ci95'][1])}]"

@@ -101,3 +101,27 @@ class PicklableFakeFactory:
         import functools
 
         return functools.partial(_make_failing if self.fail else _make_fake, model)
+
+
+def _make_dying_once(model: str, marker_dir: str, dying_seed: int, train_data: PreparedData, seed: int,
+                     out_dir: Path) -> FakeSampler:
+    """Kills its own process (a lost cluster worker) the first time it trains fold seed ``dying_seed``."""
+    import os
+
+    marker = Path(marker_dir) / f"died_{model}_{seed}"
+    if seed == dying_seed and not marker.exists():
+        marker.write_text("died once")
+        os._exit(1)
+    return FakeSampler(train_data)
+
+
+class DyingOnceFactory:
+    """Picklable factory whose GAN for one fold seed kills its worker process once, then trains."""
+
+    def __init__(self, marker_dir: Path, dying_seed: int):
+        self.marker_dir, self.dying_seed = str(marker_dir), dying_seed
+
+    def __call__(self, model: str):
+        import functools
+
+        return functools.partial(_make_dying_once, model, self.marker_dir, self.dying_seed)
