@@ -9,6 +9,10 @@ on ``--threads`` threads)::
 
     python pipelines/gan_ablation.py --data phantom:n_per_class=100 --out runs/ablation/phantom
     python pipelines/gan_ablation.py --data ../shared/data/head_ct --out runs/ablation/head_ct
+    python pipelines/gan_ablation.py --data ../shared/data/head_ct --cpu-minutes 8 --out runs/ablation/head_ct_cpu8
+
+``--cpu-minutes`` makes it an equal-CPU comparison: each variant's steps are what that budget buys it,
+from a short probe of its CPU seconds per step (kept in ``OUT/<variant>/budget.json``).
 
 Writes ``OUT/<variant>/run`` (the GAN run), ``OUT/<variant>/quality`` (quality.json/.md, samples.png)
 and ``OUT/ablation.json`` + ``OUT/ablation.md`` (one row per variant). Re-running skips finished
@@ -32,6 +36,7 @@ from medgan.evaluation import evaluate_quality
 from medgan.synthesis import load_generator
 from medgan.synthesis.traversal import save_traversals
 from medgan.training import TrainConfig, train
+from medgan.training.trainer import Trainer
 from medgan.training.logs import image_grid
 from medgan.utils import atomic_path, atomic_save_json, atomic_write_text
 
@@ -51,13 +56,44 @@ COLUMNS = ("tstr_ratio", "tstr_auc", "real_auc", "class_leak", "real_misclass", 
            "real_vs_syn_acc")
 
 
+def cpu_seconds_per_step(cfg: TrainConfig, data: Any, probe_steps: int = 12, warmup: int = 3) -> float:
+    """Process CPU seconds one training step of ``cfg`` costs on ``data`` (a short probe, nothing written)."""
+    trainer = Trainer(cfg, data.images, torch.as_tensor(data.labels), len(data.class_names), "cpu")
+    for _ in range(warmup):
+        trainer.train_step()
+    start = time.process_time()
+    for _ in range(probe_steps):
+        trainer.train_step()
+        trainer.update_ema()
+    return (time.process_time() - start) / probe_steps
+
+
+def variant_steps(fields: dict[str, Any], data: Any, args: argparse.Namespace, out: Path) -> int:
+    """``--steps``, or with ``--cpu-minutes`` the steps that budget buys this variant (probed once, kept)."""
+    if not args.cpu_minutes:
+        return args.steps
+    budget = out / "budget.json"
+    if budget.is_file():
+        return int(json.loads(budget.read_text())["steps"])
+    probe = TrainConfig(**{**_base_fields(args), "steps": 1, **fields})
+    per_step = cpu_seconds_per_step(probe, data)
+    steps = max(1, int(args.cpu_minutes * 60 / per_step))
+    atomic_save_json(budget, {"cpu_minutes": args.cpu_minutes, "cpu_s_per_step": round(per_step, 4), "steps": steps})
+    return steps
+
+
+def _base_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {"steps": args.steps, "image_size": args.image_size, "seed": args.seed, "num_threads": args.threads,
+            "device": "cpu", "holdout_fraction": args.holdout, "sample_every": 0, "checkpoint_every": 250}
+
+
 def run_variant(name: str, fields: dict[str, Any], data: Any, spec: str, out: Path, args: argparse.Namespace) -> dict:
     """Train (or reuse) one variant, sample it and score it; returns its row."""
     done = out / "row.json"
     if done.is_file():
         return json.loads(done.read_text())
-    cfg = TrainConfig(**{"steps": args.steps, "image_size": args.image_size, "seed": args.seed, "num_threads": args.threads, "device": "cpu",
-                         "holdout_fraction": args.holdout, "sample_every": 0, "checkpoint_every": 250, **fields})
+    steps = variant_steps(fields, data, args, out)
+    cfg = TrainConfig(**{**_base_fields(args), **fields, "steps": steps})
     run_dir = out / "run"
     resume = (run_dir / "checkpoints" / "last.pt").is_file()
     t_cpu, t_wall = time.process_time(), time.perf_counter()
@@ -71,8 +107,8 @@ def run_variant(name: str, fields: dict[str, Any], data: Any, spec: str, out: Pa
         save_traversals(sampler, out / "traversals", seed=args.seed)
     res = evaluate_quality(real_train, holdout, syn, syn_y, out_dir=out / "quality", seed=args.seed, umap=False,
                            fast=args.fast,
-                           notes=notes, context={"variant": name, "data": spec, "steps": args.steps})
-    row = {"variant": name, "fields": fields, "cpu_minutes": round(cpu_min, 2), "wall_minutes": round(wall_min, 2),
+                           notes=notes, context={"variant": name, "data": spec, "steps": steps})
+    row = {"variant": name, "fields": fields, "steps": steps, "cpu_minutes": round(cpu_min, 2), "wall_minutes": round(wall_min, 2),
            "resumed": resume, "overall": _headline(res["overall"]),
            "per_class": {c: _headline(g) for c, g in res["per_class"].items()}}
     atomic_save_json(done, row)
@@ -92,9 +128,10 @@ def _f(v: Any) -> str:
 
 def table(rows: list[dict], spec: str, args: argparse.Namespace) -> str:
     """The Markdown table: overall numbers per variant, then the worst class's leak and recall."""
-    head = ["variant", *COLUMNS, "worst-class leak / its real misclass", "min class recall", "CPU-min"]
+    head = ["variant", *COLUMNS, "worst-class leak / its real misclass", "min class recall", "steps", "CPU-min"]
+    budget = f"a budget of {args.cpu_minutes} CPU-minutes per GAN" if args.cpu_minutes else f"{args.steps} steps per GAN"
     lines = [f"# GAN ablation on `{spec}`", "",
-             f"{args.steps} steps per GAN, seed {args.seed}, {args.threads} thread(s), {args.per_class} samples per class, "
+             f"{budget}, seed {args.seed}, {args.threads} thread(s), {args.per_class} samples per class, "
              f"holdout fraction {args.holdout} (the same held-out patients for every variant).", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -103,7 +140,7 @@ def table(rows: list[dict], spec: str, args: argparse.Namespace) -> str:
         min_recall = min((g["recall"] for g in pc.values() if g["recall"] is not None), default=None)
         cells = [r["variant"], *(_f(o[k]) for k in COLUMNS),
                  f"{worst}: {_f(pc[worst]['class_leak'])} / {_f(pc[worst]['real_misclass'])}", _f(min_recall),
-                 _f(r["cpu_minutes"])]
+                 str(r.get("steps", args.steps)), _f(r["cpu_minutes"])]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -162,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, from {', '.join(VARIANTS)}")
     parser.add_argument("--steps", type=int, default=600, help="GAN steps per variant (default 600)")
+    parser.add_argument("--cpu-minutes", type=float, default=0.0,
+                        help="equal-CPU comparison: each variant gets the steps this many CPU-minutes buy it "
+                             "(probed per variant; overrides --steps)")
     parser.add_argument("--per-class", type=int, default=100, help="synthetic images per class (default 100)")
     parser.add_argument("--holdout", type=float, default=0.3, help="held-out patient fraction (default 0.3)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -187,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {name}", flush=True)
         run_variant(name, VARIANTS[name], data, args.data, out / name, args)
         rows = [json.loads((out / v / "row.json").read_text()) for v in VARIANTS if (out / v / "row.json").is_file()]
-        atomic_save_json(out / "ablation.json", {"data": args.data, "steps": args.steps, "rows": rows})
+        atomic_save_json(out / "ablation.json", {"data": args.data, "steps": args.steps,
+                                                  "cpu_minutes": args.cpu_minutes, "rows": rows})
         atomic_write_text(out / "ablation.md", table(rows, args.data, args))
     print(table(rows, args.data, args))
     return 0

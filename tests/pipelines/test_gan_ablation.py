@@ -19,3 +19,15 @@ def test_two_variants_share_the_holdout_and_rerun_resumes(tmp_path, load_pipelin
     before = (tmp_path / "dcgan" / "row.json").stat().st_mtime_ns
     assert ablation.main(argv) == 0  # finished variants are not recomputed
     assert (tmp_path / "dcgan" / "row.json").stat().st_mtime_ns == before
+
+
+def test_cpu_budget_gives_each_variant_the_steps_it_buys(tmp_path, load_pipeline):
+    ablation = load_pipeline("gan_ablation")
+    argv = ["--data", "phantom:n_per_class=6,size=32", "--out", str(tmp_path), "--variants", "dcgan",
+            "--cpu-minutes", "0.01", "--per-class", "4", "--image-size", "16", "--fast", "--holdout", "0.4"]
+    assert ablation.main(argv) == 0
+    budget = json.loads((tmp_path / "dcgan" / "budget.json").read_text())
+    row = json.loads((tmp_path / "dcgan" / "row.json").read_text())
+    assert row["steps"] == budget["steps"] == max(1, int(0.6 / budget["cpu_s_per_step"]))
+    assert json.loads((tmp_path / "dcgan" / "run" / "config.json").read_text())["steps"] == row["steps"]
+    assert "0.01 CPU-minutes per GAN" in (tmp_path / "ablation.md").read_text()
