@@ -206,9 +206,12 @@ def test_committed_runs_keep_their_protocol_hash():
     """Options added later must not change the hash of runs made before them (they could not resume)."""
     from pathlib import Path
 
-    for path in sorted((Path(__file__).resolve().parents[2] / "docs" / "results").glob("benchmark_*/config.json")):
-        saved = json.loads(path.read_text())
-        assert BenchmarkConfig.from_dict(saved["config"]).protocol_hash() == saved["protocol_hash"], path
+    runs = sorted((Path(__file__).resolve().parents[2] / "docs" / "results").glob("*/results.json"))
+    assert runs, "docs/results holds the committed benchmark runs"
+    for results in runs:
+        config = json.loads(results.read_text())["config"]
+        fold_hashes = {json.loads(f.read_text())["protocol_hash"] for f in (results.parent / "folds").glob("*.json")}
+        assert fold_hashes == {BenchmarkConfig.from_dict(config).protocol_hash()}, results.parent.name
 
 
 def test_classifier_ensemble_averages_seeds(finished, tmp_path):
