@@ -278,6 +278,22 @@ def _departures_from_default(cfg: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _reading_of_departures(cfg: dict[str, Any]) -> str:
+    """How to read a run whose protocol departs from the default: only the consequences that apply."""
+    ref = default_config().to_dict()
+    steps, ref_steps = cfg.get("gan_steps") or TrainConfig().steps, ref["gan_steps"] or TrainConfig().steps
+    reasons = []
+    if cfg.get("folds", ref["folds"]) * cfg.get("repeats", ref["repeats"]) < ref["folds"] * ref["repeats"]:
+        reasons.append("fewer folds x repeats widen the intervals")
+    if steps < ref_steps:
+        reasons.append("shorter GANs give poorer images than the default's")
+    c = cfg.get("classifier", {})
+    if c.get("epochs", 0) < ref["classifier"]["epochs"] or c.get("min_steps", 0) < ref["classifier"]["min_steps"]:
+        reasons.append("a smaller classifier budget lowers every arm alike")
+    return ("Read it as a reduced protocol: " + "; ".join(reasons) + ".") if reasons else \
+        "Compare it only with runs of the same options."
+
+
 def _header_lines(results: dict[str, Any], command: str | None) -> list[str]:
     """Title, the command that produced the run, the data and the protocol."""
     cfg, d = results["config"], results["data"]
@@ -298,8 +314,7 @@ def _header_lines(results: dict[str, Any], command: str | None) -> list[str]:
     ]
     departures = _departures_from_default(cfg)
     if departures:
-        lines += [f"Departs from the default preset in: {departures}. Read it as a reduced protocol: fewer folds "
-                  "widen the intervals, and shorter GANs give poorer images than the default's.", ""]
+        lines += [f"Departs from the default preset in: {departures}. {_reading_of_departures(cfg)}", ""]
     if d.get("positive_class_reason"):  # binary: which class is positive, why, and how to choose
         lines += [f"Positive class: {d['positive_class_reason']}.", ""]
     return lines

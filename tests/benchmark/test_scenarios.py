@@ -252,3 +252,14 @@ def test_report_names_departures_from_the_default_preset():
     assert text == "folds 4 (default 5), ratios 0/1 (default 0/0.5/1/2), gan steps 1000 (default 3000), controls none " \
                    "(default duplicate/class-weight/strong-aug)"
     assert _departures_from_default(BenchmarkConfig(preset="quick").to_dict()) == ""  # presets say what they are
+
+
+def test_reading_of_a_reduced_run_names_only_what_applies():
+    from medgan.benchmark.config import default_config
+    from medgan.benchmark.report import _reading_of_departures
+
+    only_repeats = _reading_of_departures(default_config(repeats=1).to_dict())
+    assert "intervals" in only_repeats and "GAN" not in only_repeats
+    short_gan = _reading_of_departures(default_config(gan_steps=1000).to_dict())
+    assert "shorter GANs" in short_gan and "intervals" not in short_gan
+    assert "same options" in _reading_of_departures(default_config(ratios=(0.0, 1.0)).to_dict())
