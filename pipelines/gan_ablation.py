@@ -63,8 +63,7 @@ def cpu_seconds_per_step(cfg: TrainConfig, data: Any, probe_steps: int = 12, war
         trainer.train_step()
     start = time.process_time()
     for _ in range(probe_steps):
-        trainer.train_step()
-        trainer.update_ema()
+        trainer.train_step()  # G's step already updates the EMA, as in training
     return (time.process_time() - start) / probe_steps
 
 
