@@ -269,8 +269,7 @@ def _departures_from_default(cfg: dict[str, Any]) -> str:
     """``folds 4 (default 5), ...`` for a ``preset: default`` run that changed protocol options; else ''."""
     if cfg.get("preset") != "default":
         return ""
-    ref, cfg = default_config().to_dict(), dict(cfg)
-    ref["gan_steps"], cfg["gan_steps"] = ref["gan_steps"] or TrainConfig().steps, cfg.get("gan_steps") or TrainConfig().steps
+    ref, cfg = _default_with_steps(), {**cfg, "gan_steps": _gan_steps(cfg)}
     parts = [f"{k.replace('_', ' ')} {_shown(cfg[k])} (default {_shown(ref[k])})"
              for k in _PROTOCOL_KEYS if k in cfg and cfg[k] != ref[k]]
     c, rc = cfg.get("classifier", {}), ref["classifier"]
@@ -278,14 +277,24 @@ def _departures_from_default(cfg: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _gan_steps(cfg: dict[str, Any]) -> int:
+    """A run's GAN steps: ``gan_steps``, or the trainer's default when it is null."""
+    return cfg.get("gan_steps") or TrainConfig().steps
+
+
+def _default_with_steps() -> dict[str, Any]:
+    """The default preset's options, its GAN steps resolved."""
+    ref = default_config().to_dict()
+    return {**ref, "gan_steps": _gan_steps(ref)}
+
+
 def _reading_of_departures(cfg: dict[str, Any]) -> str:
     """How to read a run whose protocol departs from the default: only the consequences that apply."""
-    ref = default_config().to_dict()
-    steps, ref_steps = cfg.get("gan_steps") or TrainConfig().steps, ref["gan_steps"] or TrainConfig().steps
+    ref = _default_with_steps()
     reasons = []
     if cfg.get("folds", ref["folds"]) * cfg.get("repeats", ref["repeats"]) < ref["folds"] * ref["repeats"]:
         reasons.append("fewer folds x repeats widen the intervals")
-    if steps < ref_steps:
+    if _gan_steps(cfg) < ref["gan_steps"]:
         reasons.append("shorter GANs give poorer images than the default's")
     c = cfg.get("classifier", {})
     if c.get("epochs", 0) < ref["classifier"]["epochs"] or c.get("min_steps", 0) < ref["classifier"]["min_steps"]:
