@@ -269,7 +269,7 @@ def _departures_from_default(cfg: dict[str, Any]) -> str:
     """``folds 4 (default 5), ...`` for a ``preset: default`` run that changed protocol options; else ''."""
     if cfg.get("preset") != "default":
         return ""
-    ref, cfg = _default_with_steps(), {**cfg, "gan_steps": _gan_steps(cfg)}
+    ref, cfg = _default_with_steps(cfg), {**cfg, "gan_steps": _gan_steps(cfg)}
     parts = [f"{k.replace('_', ' ')} {_shown(cfg[k])} (default {_shown(ref[k])})"
              for k in _PROTOCOL_KEYS if k in cfg and cfg[k] != ref[k]]
     c, rc = cfg.get("classifier", {}), ref["classifier"]
@@ -278,19 +278,20 @@ def _departures_from_default(cfg: dict[str, Any]) -> str:
 
 
 def _gan_steps(cfg: dict[str, Any]) -> int:
-    """A run's GAN steps: ``gan_steps``, or the trainer's default when it is null."""
-    return cfg.get("gan_steps") or TrainConfig().steps
+    """A run's GAN steps: ``gan_steps``, or its (first) model's trainer default when it is null."""
+    models = list(cfg.get("models") or BenchmarkConfig().models)
+    return cfg.get("gan_steps") or TrainConfig(model=models[0]).steps
 
 
-def _default_with_steps() -> dict[str, Any]:
-    """The default preset's options, its GAN steps resolved."""
+def _default_with_steps(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The default preset's options, its GAN steps resolved for the run's own model (each model has its own)."""
     ref = default_config().to_dict()
-    return {**ref, "gan_steps": _gan_steps(ref)}
+    return {**ref, "gan_steps": _gan_steps({**ref, "models": cfg.get("models") or ref["models"]})}
 
 
 def _reading_of_departures(cfg: dict[str, Any]) -> str:
     """How to read a run whose protocol departs from the default: only the consequences that apply."""
-    ref = _default_with_steps()
+    ref = _default_with_steps(cfg)
     reasons = []
     if cfg.get("folds", ref["folds"]) * cfg.get("repeats", ref["repeats"]) < ref["folds"] * ref["repeats"]:
         reasons.append("fewer folds x repeats widen the intervals")
@@ -318,7 +319,7 @@ def _header_lines(results: dict[str, Any], command: str | None) -> list[str]:
         f"{_fmt(cfg['val_fraction'])} % of each training fold (early stopping, {cfg['threshold']} threshold, ratio "
         f"selection by validation {cfg['selection_metric']}); classifier budget max({cfg['classifier']['epochs']} "
         f"epochs, {cfg['classifier']['min_steps']} steps) for every arm; "
-        f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else _default_gan_steps()}; "
+        f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else _default_gan_steps(cfg['models'])}; "
         f"preset {cfg['preset']}.", "",
     ]
     departures = _departures_from_default(cfg)
@@ -439,8 +440,9 @@ def _filter_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _default_gan_steps() -> str:
-    return f"{TrainConfig().steps} (trainer default)"
+def _default_gan_steps(models: list[str]) -> str:
+    """The trainer's default steps of each model, e.g. ``1800 (trainer default for fastgan)``."""
+    return ", ".join(f"{TrainConfig(model=m).steps} (trainer default for {m})" for m in models)
 
 
 def _hash(results: dict[str, Any]) -> str:

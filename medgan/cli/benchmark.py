@@ -83,7 +83,7 @@ def register(subparsers) -> None:
     p.add_argument("--repeats", type=int, help="repeats R with different splits (default 2)")
     p.add_argument("--ratios", type=_ratios, help="synthetic:real per class, comma-separated (default 0,0.5,1,2)")
     p.add_argument("--model", choices=(*MODELS, "both"),
-                   help="GAN kind (both: cgan and dcgan as separate arms; default cgan)")
+                   help="GAN kind (default fastgan; both: cgan and dcgan as separate arms)")
     p.add_argument("--image-size", type=int, help="square image side (default 64)")
     p.add_argument("--window", metavar="PRESET|L,W", help="intensity window for HU data, e.g. brain or 40,80")
     p.add_argument("--positive-class", metavar="NAME",

@@ -41,9 +41,10 @@ def register(subparsers) -> None:
     p.add_argument("--data", required=True, metavar="SPEC", help="dataset spec, e.g. 'phantom' or a class-per-folder dir")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory")
     p.add_argument("--model", choices=MODELS, default=None,
-                   help="cgan (default), dcgan (one per class) or fastgan (skip-layer excitation, self-supervised D)")
+                   help="fastgan (default: skip-layer excitation, self-supervised D), cgan (projection cGAN) "
+                        "or dcgan (one per class)")
     p.add_argument("--image-size", type=int, default=None, help="64 (default) or 128")
-    p.add_argument("--steps", type=int, default=None, help="generator updates (default 3000)")
+    p.add_argument("--steps", type=int, default=None, help="generator updates (default 1800 for fastgan, 3000 for cgan/dcgan)")
     p.add_argument("--batch-size", type=int, default=None, help="images per step per process (default 32)")
     p.add_argument("--seed", type=int, default=None, help="seed for weights, noise, batches (default 0)")
     p.add_argument("--window", metavar="PRESET|L,W", help="intensity window for HU data, e.g. abdomen or 40,80")

@@ -15,7 +15,7 @@ from medgan.synthesis import GeneratorSampler
 
 def small_config(**kw) -> BenchmarkConfig:
     """A benchmark config sized for :func:`tiny_data`: 2 folds, a 4-channel classifier, 10 steps."""
-    base = dict(data="tiny", image_size=16, folds=2, repeats=1, ratios=(0.0, 1.0), n_boot=50, device="cpu",
+    base = dict(data="tiny", image_size=16, models=("cgan",), folds=2, repeats=1, ratios=(0.0, 1.0), n_boot=50, device="cpu",
                 classifier=ClassifierConfig(channels=(4, 4, 8, 8), epochs=2, min_steps=10, batch_size=8))
     base.update(kw)
     return BenchmarkConfig(**base)

@@ -10,7 +10,7 @@ from medgan.synthesis import load_generator
 from medgan.synthesis.traversal import code_traversal, save_traversals
 from medgan.training import TrainConfig, train
 
-TINY = {"image_size": 16, "batch_size": 8, "ngf": 4, "ndf": 4, "latent_dim": 8, "sample_every": 0,
+TINY = {"model": "cgan", "image_size": 16, "batch_size": 8, "ngf": 4, "ndf": 4, "latent_dim": 8, "sample_every": 0,
         "checkpoint_every": 0, "num_threads": 1, "device": "cpu", "steps": 3}
 
 

@@ -19,7 +19,7 @@ def make_data(n_per_class: int = 8, size: int = 16, classes=("a", "b"), seed: in
                         [{} for _ in range(len(labels))])
 
 
-TINY = {"image_size": 16, "batch_size": 8, "ngf": 4, "ndf": 4, "latent_dim": 8, "log_every": 1,
+TINY = {"model": "cgan", "image_size": 16, "batch_size": 8, "ngf": 4, "ndf": 4, "latent_dim": 8, "log_every": 1,
         "sample_every": 0, "checkpoint_every": 0, "num_threads": 1, "device": "cpu"}
 
 

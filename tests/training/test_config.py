@@ -5,13 +5,21 @@ from medgan.errors import ConfigError
 from medgan.training import MODEL_DEFAULTS, TrainConfig
 
 
-@pytest.mark.parametrize("model", ["cgan", "dcgan"])
+@pytest.mark.parametrize("model", ["cgan", "dcgan", "fastgan"])
 def test_model_defaults_are_filled_in_and_round_trip(tmp_path, model):
     cfg = TrainConfig(model=model)
     for key, value in MODEL_DEFAULTS[model].items():
         assert getattr(cfg, key) == value
     (tmp_path / "c.json").write_text(__import__("json").dumps(cfg.to_dict()))
     assert TrainConfig.from_json(tmp_path / "c.json") == cfg
+
+
+def test_default_model_is_the_equal_cpu_winner_at_its_own_budget():
+    cfg = TrainConfig()
+    assert (cfg.model, cfg.ngf, cfg.steps) == ("fastgan", 8, 1800)
+    cgan = TrainConfig(model="cgan")
+    assert (cgan.ngf, cgan.steps) == (32, 3000)
+    assert TrainConfig(steps=500, ngf=16).to_dict()["steps"] == 500  # explicit values still win
 
 
 def test_explicit_values_win_over_defaults():
