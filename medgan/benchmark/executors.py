@@ -38,6 +38,13 @@ from medgan.utils.device import resolve_device
 #: How often (seconds) an adaptive local run looks again for an idle core while folds run.
 RECHECK_SECONDS = 20.0
 
+#: Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``. Any fixed trim threshold also
+#: switches off glibc's dynamic mmap threshold, so every tensor above 128 KiB is mapped and unmapped anew:
+#: the quick benchmark's folds ran 26 % slower on a local Dask cluster (sys time 37 s of 112 s wall;
+#: docs/benchmark.md). Local clusters spawn their workers without it; on joined clusters a worker that has
+#: it without ``MALLOC_MMAP_THRESHOLD_`` is reported.
+SLOW_MALLOC_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
+
 
 @dataclass
 class FoldInputs:
@@ -217,12 +224,14 @@ def check_cluster(address: str) -> None:
 
 def _client(address: str, workers: int) -> Any:
     """A ``distributed.Client``: a new local cluster of 1-thread worker processes, or a running scheduler."""
+    import dask
     from distributed import Client, LocalCluster
 
     check_cluster(address)
     if address == "auto":
         n = workers or idle_core_count(0)
-        return Client(LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None))
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environ()}):
+            return Client(LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None))
     try:
         if address.endswith(".json"):
             return Client(scheduler_file=address, timeout="30s")
@@ -230,6 +239,30 @@ def _client(address: str, workers: int) -> Any:
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Dask scheduler at {address} ({exc})",
                           "start it first (dask scheduler / dask-jobqueue), or use --cluster auto") from None
+
+
+def _worker_environ() -> dict[str, Any]:
+    """Dask's pre-spawn environment for worker processes, less :data:`SLOW_MALLOC_VARIABLE`."""
+    import dask
+
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    env.pop(SLOW_MALLOC_VARIABLE, None)
+    return env
+
+
+def _malloc_settings() -> tuple[str | None, str | None]:
+    """This process's glibc trim and mmap thresholds from the environment (run on each worker)."""
+    return os.environ.get(SLOW_MALLOC_VARIABLE), os.environ.get("MALLOC_MMAP_THRESHOLD_")
+
+
+def slow_malloc_note(client: Any) -> str:
+    """A note naming the workers whose fixed trim threshold makes torch slow ('' when none has one)."""
+    slow = [w for w, (trim, mmap) in client.run(_malloc_settings).items() if trim and not mmap]
+    if not slow:
+        return ""
+    return (f"note: {len(slow)} Dask worker(s) run with {SLOW_MALLOC_VARIABLE} set (Dask's default), which made "
+            "torch folds ~26 % slower here; add MALLOC_MMAP_THRESHOLD_: 33554432 to "
+            "distributed.nanny.pre-spawn-environ in the workers' Dask config (docs/benchmark.md)")
 
 
 def run_on_cluster(pending: list, inputs: FoldInputs, address: str, workers: int, finish: Callable,
@@ -241,6 +274,8 @@ def run_on_cluster(pending: list, inputs: FoldInputs, address: str, workers: int
     try:
         n_workers = len(client.scheduler_info()["workers"])
         log(f"running {len(pending)} folds on the Dask cluster {client.scheduler.address} ({n_workers} workers)")
+        if note := slow_malloc_note(client):
+            log(note)
         shared = client.scatter(inputs, broadcast=True, hash=False)
         futures = {}
         for r, f, tr, te, seed, gan_dir, quality_dir in pending:

@@ -68,9 +68,35 @@ def test_local_dask_cluster_gives_the_local_results_and_survives_a_lost_worker(s
                         log=lines.append, workers=2, cluster="auto")
     assert (tmp_path / f"died_cgan_{dying.dying_seed}").exists()  # the worker of fold 1 was lost once
     assert any("on the Dask cluster" in s and "(2 workers)" in s for s in lines)
+    assert not any("MALLOC" in s for s in lines)  # the local cluster's workers keep glibc's dynamic thresholds
     assert_same_folds(serial[0], out)
     assert [a["auc"] for a in res["arms"]] == [a["auc"] for a in serial[1]["arms"]]
     assert res["timing"]["invocations"][-1]["cluster"] == "auto"
+
+
+class _ClientOfWorkers:
+    """Stands in for a distributed.Client: ``run`` answers as workers with these environments would."""
+
+    def __init__(self, envs):
+        self.envs = envs
+
+    def run(self, fn):
+        return {w: (env.get("MALLOC_TRIM_THRESHOLD_"), env.get("MALLOC_MMAP_THRESHOLD_")) for w, env in self.envs.items()}
+
+
+def test_workers_with_dasks_fixed_trim_threshold_are_reported():
+    assert executors.slow_malloc_note(_ClientOfWorkers({"a": {}, "b": {}})) == ""
+    fixed = {"MALLOC_TRIM_THRESHOLD_": "65536"}
+    note = executors.slow_malloc_note(_ClientOfWorkers({"a": fixed, "b": {}}))
+    assert note.startswith("note: 1 Dask worker(s)") and "MALLOC_MMAP_THRESHOLD_" in note
+    both = {**fixed, "MALLOC_MMAP_THRESHOLD_": "33554432"}
+    assert executors.slow_malloc_note(_ClientOfWorkers({"a": both})) == ""
+
+
+def test_local_cluster_workers_are_spawned_without_the_fixed_trim_threshold():
+    pytest.importorskip("distributed")
+    env = executors._worker_environ()
+    assert "MALLOC_TRIM_THRESHOLD_" not in env and env.get("OMP_NUM_THREADS") == 1
 
 
 def test_unreachable_scheduler_is_one_clear_error(tmp_path):
