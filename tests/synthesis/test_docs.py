@@ -14,7 +14,7 @@ def test_monai_doc_example_runs(tmp_path, monkeypatch, export_dir, capsys):
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
     assert len(blocks) == 1
     (tmp_path / "runs").mkdir()
-    (tmp_path / "runs" / "phantom-cgan").symlink_to(export_dir, target_is_directory=True)
+    (tmp_path / "runs" / "phantom-gan").symlink_to(export_dir, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     exec(compile(blocks[0], str(DOC), "exec"), {"__name__": "docs_example"})
     out = capsys.readouterr().out
