@@ -150,13 +150,14 @@ def strip(images: torch.Tensor) -> "np.ndarray":
 
 
 def montage(run_dirs: list[Path], path: Path, per_class: int = 2, seed: int = 0) -> Path:
-    """One figure: a column per ablation folder, a row per variant (real images first), ``per_class`` each."""
+    """One figure: a column per ablation folder, a row per variant any of them ran (real images first),
+    ``per_class`` each."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["real"] + list(VARIANTS)
+    names = ["real"] + [v for v in VARIANTS if any((d / v / "row.json").is_file() for d in run_dirs)]
     fig, axes = plt.subplots(len(names), len(run_dirs), figsize=(4.2 * len(run_dirs), 0.9 * len(names)), squeeze=False)
     for j, run_dir in enumerate(run_dirs):
         spec = json.loads((run_dir / "ablation.json").read_text())["data"]
