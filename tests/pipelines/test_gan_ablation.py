@@ -19,6 +19,10 @@ def test_two_variants_share_the_holdout_and_rerun_resumes(tmp_path, load_pipelin
     before = (tmp_path / "dcgan" / "row.json").stat().st_mtime_ns
     assert ablation.main(argv) == 0  # finished variants are not recomputed
     assert (tmp_path / "dcgan" / "row.json").stat().st_mtime_ns == before
+    png = tmp_path / "montage.png"
+    assert ablation.main(["--montage", str(tmp_path), "--out", str(png)]) == 0
+    height = int.from_bytes(png.read_bytes()[20:24], "big")  # PNG IHDR height
+    assert height == round(0.9 * 3 * 110)  # three rows: real, dcgan, cgan-info; no empty rows for variants not run
 
 
 def test_cpu_budget_gives_each_variant_the_steps_it_buys(tmp_path, load_pipeline):
