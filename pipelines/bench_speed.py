@@ -1,8 +1,8 @@
 """Training and sampling speed of medgan's GANs vs a plain reference DCGAN loop (PyTorch-examples style).
 
-The rows (the reference loop, medgan dcgan, medgan cgan, and on a CPU with native bfloat16 --
-avx512_bf16 / amx_bf16 -- ``cgan bf16``, the conditional GAN with bfloat16 autocast as the benchmark
-trains it there) and the dense matmul rate are measured in interleaved rounds: round r runs every row
+The rows (the reference loop, medgan dcgan, medgan cgan in float32, and on a CPU with native bfloat16 --
+avx512_bf16 / amx_bf16 -- ``dcgan bf16`` and ``cgan bf16``, with the bfloat16 autocast medgan's default
+``amp="auto"`` turns on there) and the dense matmul rate are measured in interleaved rounds: round r runs every row
 once, in an order rotated by r, so other load on the machine spreads over all rows instead of landing
 on whichever row ran at that moment. Per row it prints the median and the min-max of training and
 sampling images/s over the rounds, GFLOP per image (counted with torch.utils.flop_counter on the real
@@ -10,8 +10,10 @@ step), the achieved GFLOP/s and its share of the matmul rate of the same dtype. 
 fastest matmul rate measured in the run cannot be right (the timer or the flop count is wrong, or the
 load changed between the two), so it is printed as a measurement error instead of as a result.
 
-``train ratio: X`` is medgan dcgan / reference (same architecture sizes and batch), the median of the
-per-round ratios (each round's two rows ran minutes apart at most, so a load change cancels out).
+``train ratio: X`` is medgan dcgan in its default training configuration (bf16 where native, else
+float32) / the float32 reference (same architecture sizes and batch), the median of the per-round ratios
+(each round's two rows ran minutes apart at most, so a load change cancels out); on a bf16 CPU
+``train ratio float32`` follows, with medgan in float32.
 
     python pipelines/bench_speed.py                    # full measurement
     python pipelines/bench_speed.py --quick            # smoke test with tiny settings
@@ -151,9 +153,10 @@ def build_rows(args: argparse.Namespace, bf16: bool) -> list[Row]:
     rows = [Row("reference", *reference_step_fn(100, args.ngf, args.ndf, b)),
             Row("medgan dcgan", *medgan_step_fn("dcgan", args.ngf, args.ndf, b, k, 4 * b)),
             Row("medgan cgan", *medgan_step_fn("cgan", args.ngf, args.ndf, b, k, 4 * b))]
-    if bf16:  # the benchmark's setting on CPUs with native bfloat16 (TrainConfig amp="auto")
-        step, sample = medgan_step_fn("cgan", args.ngf, args.ndf, b, k, 4 * b, amp=True)
-        rows.append(Row("cgan bf16", step, sample, dtype="bfloat16"))
+    if bf16:  # medgan's default on CPUs with native bfloat16 (TrainConfig amp="auto")
+        for model in ("dcgan", "cgan"):
+            step, sample = medgan_step_fn(model, args.ngf, args.ndf, b, k, 4 * b, amp=True)
+            rows.append(Row(f"{model} bf16", step, sample, dtype="bfloat16"))
     return rows
 
 
@@ -213,15 +216,20 @@ def summarize(rows: list[Row], raw: dict[str, Any]) -> dict[str, Any]:
                            "measurement_error": bool(bad), "rounds_above_ceiling": bad}
         out["rows"][row.name] = entry
     if "reference" in raw["train"] and "medgan dcgan" in raw["train"]:
-        per_round = [m / r for m, r in zip(raw["train"]["medgan dcgan"], raw["train"]["reference"])]
-        rows_ = out["rows"]
-        out["train_ratio"] = {
-            "median_of_round_ratios": statistics.median(per_round), "per_round": per_round,
-            "ratio_of_medians": rows_["medgan dcgan"]["train"]["images_per_s"]["median"]
-            / rows_["reference"]["train"]["images_per_s"]["median"],
-            "measurement_error": rows_["medgan dcgan"]["train"]["measurement_error"]
-            or rows_["reference"]["train"]["measurement_error"]}
+        default_row = "dcgan bf16" if "dcgan bf16" in raw["train"] else "medgan dcgan"
+        out["train_ratio"] = {**_ratio_to_reference(out["rows"], raw, default_row), "row": default_row}
+        if default_row != "medgan dcgan":
+            out["train_ratio_float32"] = {**_ratio_to_reference(out["rows"], raw, "medgan dcgan"), "row": "medgan dcgan"}
     return out
+
+
+def _ratio_to_reference(rows: dict[str, Any], raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """Row ``name`` / reference training images/s: median of the per-round ratios and ratio of the medians."""
+    per_round = [m / r for m, r in zip(raw["train"][name], raw["train"]["reference"])]
+    return {"median_of_round_ratios": statistics.median(per_round), "per_round": per_round,
+            "ratio_of_medians": rows[name]["train"]["images_per_s"]["median"]
+            / rows["reference"]["train"]["images_per_s"]["median"],
+            "measurement_error": rows[name]["train"]["measurement_error"] or rows["reference"]["train"]["measurement_error"]}
 
 
 def _cells(kind: dict[str, Any]) -> str:
@@ -230,6 +238,15 @@ def _cells(kind: dict[str, Any]) -> str:
     ips = kind["images_per_s"]
     return (f"{ips['median']:.1f} ({ips['min']:.1f}-{ips['max']:.1f})".rjust(23) +
             f"{kind['gflop_per_image']:>10.3f}{kind['gflops_median']:>9.1f}{100 * kind['share_of_matmul']:>8.0f}%")
+
+
+def _ratio_lines(tr: dict[str, Any], label: str) -> list[str]:
+    value = "measurement error" if tr["measurement_error"] else f"{tr['median_of_round_ratios']:.2f}"
+    default = " (medgan's default training configuration)" if label == "train ratio" else ""
+    return [f"{label}: {value}",
+            f"({tr['row']}{default} / reference training images/s: median of the {len(tr['per_round'])} per-round "
+            f"ratios, min-max {min(tr['per_round']):.2f}-{max(tr['per_round']):.2f}; ratio of the medians "
+            f"{tr['ratio_of_medians']:.2f})"]
 
 
 def report(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
@@ -243,13 +260,9 @@ def report(summary: dict[str, Any], args: argparse.Namespace) -> list[str]:
     lines.append(f"{'model':<14}{head}{head}")
     for name, row in summary["rows"].items():
         lines.append(f"{name:<14}{_cells(row['train'])}{_cells(row['sample'])}")
-    tr = summary.get("train_ratio")
-    if tr is not None:
-        value = "measurement error" if tr["measurement_error"] else f"{tr['median_of_round_ratios']:.2f}"
-        lines.append(f"train ratio: {value}")
-        lines.append(f"(medgan dcgan / reference training images/s: median of the {len(tr['per_round'])} per-round "
-                     f"ratios, min-max {min(tr['per_round']):.2f}-{max(tr['per_round']):.2f}; ratio of the medians "
-                     f"{tr['ratio_of_medians']:.2f})")
+    for key, label in (("train_ratio", "train ratio"), ("train_ratio_float32", "train ratio float32")):
+        if (tr := summary.get(key)) is not None:
+            lines += _ratio_lines(tr, label)
     lines += [f"measurement error: {e}" for e in summary["errors"]]
     lines.append("(GFLOP counted by torch.utils.flop_counter; '%matmul' = median GFLOP/s / median matmul rate of the "
                  "row's dtype; a figure above the fastest matmul rate measured is printed as MEASUREMENT ERROR)")

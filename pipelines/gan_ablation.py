@@ -51,6 +51,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "fastgan": {"model": "fastgan", "ngf": 8},  # ngf 8: its GLU up-blocks cost ~1.6x a 32-wide DCGAN step here
     "cgan-info": {"model": "cgan", "info_codes": 3},  # InfoGAN: 3 continuous codes + a code head on D
     "fastgan-lecam": {"model": "fastgan", "ngf": 8, "lecam_weight": 0.3},
+    "fastgan-bf16": {"model": "fastgan", "ngf": 8, "amp": True},  # bfloat16 autocast: fast only with native bf16
 }
 COLUMNS = ("tstr_ratio", "tstr_auc", "real_auc", "class_leak", "real_misclass", "precision", "recall", "coverage",
            "real_vs_syn_acc")

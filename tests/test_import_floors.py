@@ -75,7 +75,7 @@ def test_no_import_circle():
 
 
 #: optional third-party packages a function may import lazily (heavy, and not needed by most runs).
-LAZY_OPTIONAL = {"umap", "distributed"}
+LAZY_OPTIONAL = {"umap", "distributed", "dask"}  # dask: part of the optional cluster extra
 
 
 def test_no_import_inside_a_function_except_optional_packages():

@@ -53,8 +53,8 @@ def register(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR/checkpoints/last.pt (same options + data)")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N")
     p.add_argument("--amp", nargs="?", const=True, default=None, type=_amp_value, metavar="auto|on|off",
-                   help="bfloat16 autocast: --amp (on), --amp auto (on where the device has native bfloat16: "
-                   "a bf16 GPU, or a CPU with avx512_bf16/amx_bf16), --amp off (default)")
+                   help="bfloat16 autocast: --amp auto (default: on where the device has native bfloat16, "
+                   "a bf16 GPU or a CPU with avx512_bf16/amx_bf16), --amp / --amp on, --amp off")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

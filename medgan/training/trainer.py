@@ -109,7 +109,8 @@ class Trainer:
     def _info_loss(self, fake_aug: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """InfoGAN's mutual-information term: D's code head must recover the codes from the fake."""
         k = self.config.info_codes
-        _, codes = self.D(fake_aug, y, return_codes=True)
+        with self._autocast():  # called after the step's autocast block: a bf16 fake needs it too
+            _, codes = self.D(fake_aug, y, return_codes=True)
         return F.mse_loss(codes.float(), z[:, -k:].float())
 
     def _autocast(self):

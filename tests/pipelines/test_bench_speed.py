@@ -75,6 +75,22 @@ def test_a_figure_above_the_matmul_rate_is_a_measurement_error(bench, monkeypatc
     assert "measurement error: reference train" in printed
 
 
+def test_on_a_bf16_cpu_the_train_ratio_is_the_default_bf16_dcgan_and_float32_follows(load_pipeline):
+    bench = load_pipeline("bench_speed")
+    rows = [bench.Row(n, step=lambda: None, sample=lambda k: None, dtype=d, train_flop=1e6, sample_flop=1e6)
+            for n, d in (("reference", "float32"), ("medgan dcgan", "float32"), ("dcgan bf16", "bfloat16"))]
+    raw = {"order": [], "matmul": {"float32": [100.0], "bfloat16": [500.0]},
+           "train": {"reference": [10.0], "medgan dcgan": [9.0], "dcgan bf16": [20.0]},
+           "sample": {n: [1.0] for n in ("reference", "medgan dcgan", "dcgan bf16")}}
+    s = bench.summarize(rows, raw)
+    assert s["train_ratio"]["row"] == "dcgan bf16" and s["train_ratio"]["median_of_round_ratios"] == 2.0
+    assert s["train_ratio_float32"]["median_of_round_ratios"] == 0.9
+    args = bench.argparse.Namespace(batch_size=4, ngf=4, ndf=4, rounds=1, steps=1, sample_batches=1, matmul_size=64)
+    printed = "\n".join(bench.report(s, args))
+    assert "train ratio: 2.00" in printed and "train ratio float32: 0.90" in printed
+    assert "dcgan bf16 (medgan's default training configuration)" in printed
+
+
 def test_summarize_flags_only_rounds_above_the_fastest_matmul(load_pipeline):
     bench = load_pipeline("bench_speed")
     row = bench.Row("reference", step=lambda: None, sample=lambda n: None, train_flop=1e9, sample_flop=1e8)

@@ -63,3 +63,13 @@ def test_info_codes_need_the_cgan_and_fit_in_z():
         TrainConfig(**{**TINY, "model": "dcgan"}, info_codes=2)
     with pytest.raises(ConfigError, match="info_codes"):
         TrainConfig(**TINY, info_codes=8)
+
+
+def test_infogan_trains_under_bfloat16_autocast(tmp_path):
+    """The code head's loss runs after the step's autocast block: it must autocast too (amp on any CPU)."""
+    labels = torch.arange(2).repeat_interleave(8)
+    images = torch.rand(16, 1, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    data = PreparedData(images, labels, [f"p{i}" for i in range(16)], ["a", "b"], IntensityWindow(), [{}] * 16)
+    out = tmp_path / "bf16"
+    train(TrainConfig(**{**TINY, "amp": True}, info_codes=2), data, out, progress=False)
+    assert load_generator(out).info_codes == 2

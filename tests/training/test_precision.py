@@ -12,6 +12,11 @@ def test_auto_resolves_to_a_bool_recorded_in_the_config():
     assert TrainConfig.from_dict(cfg.to_dict()).amp is cfg.amp
 
 
+def test_default_is_auto_so_bf16_only_where_it_is_native():
+    assert TrainConfig(device="cpu").amp is precision.bf16_is_fast("cpu")
+    assert TrainConfig(device="cpu", amp=False).amp is False
+
+
 def test_cpu_decision_follows_the_cpu_flags(monkeypatch):
     precision.bf16_is_fast.cache_clear()
     monkeypatch.setattr(precision, "_cpu_flags", lambda: {"avx2", "avx512f"})
@@ -28,7 +33,7 @@ def test_bad_amp_value_is_a_config_error():
         TrainConfig(model="cgan", amp="sometimes")
 
 
-@pytest.mark.parametrize("argv, expected", [([], False), (["--amp"], True), (["--amp", "auto"], "auto-resolved"),
+@pytest.mark.parametrize("argv, expected", [([], "auto-resolved"), (["--amp"], True), (["--amp", "auto"], "auto-resolved"),
                                             (["--amp", "off"], False), (["--amp", "on"], True)])
 def test_train_cli_amp_flag(argv, expected):
     import argparse
