@@ -217,16 +217,16 @@ def summarize(rows: list[Row], raw: dict[str, Any]) -> dict[str, Any]:
         out["rows"][row.name] = entry
     if "reference" in raw["train"] and "medgan dcgan" in raw["train"]:
         default_row = "dcgan bf16" if "dcgan bf16" in raw["train"] else "medgan dcgan"
-        out["train_ratio"] = {**_ratio_to_reference(out["rows"], raw, default_row), "row": default_row}
+        out["train_ratio"] = _ratio_to_reference(out["rows"], raw, default_row)
         if default_row != "medgan dcgan":
-            out["train_ratio_float32"] = {**_ratio_to_reference(out["rows"], raw, "medgan dcgan"), "row": "medgan dcgan"}
+            out["train_ratio_float32"] = _ratio_to_reference(out["rows"], raw, "medgan dcgan")
     return out
 
 
 def _ratio_to_reference(rows: dict[str, Any], raw: dict[str, Any], name: str) -> dict[str, Any]:
     """Row ``name`` / reference training images/s: median of the per-round ratios and ratio of the medians."""
     per_round = [m / r for m, r in zip(raw["train"][name], raw["train"]["reference"])]
-    return {"median_of_round_ratios": statistics.median(per_round), "per_round": per_round,
+    return {"row": name, "median_of_round_ratios": statistics.median(per_round), "per_round": per_round,
             "ratio_of_medians": rows[name]["train"]["images_per_s"]["median"]
             / rows["reference"]["train"]["images_per_s"]["median"],
             "measurement_error": rows[name]["train"]["measurement_error"] or rows["reference"]["train"]["measurement_error"]}

@@ -11,7 +11,7 @@ from medgan.benchmark.aggregate import positive_index
 from medgan.benchmark.arms import DUPLICATE, MIX, SELECTED, Arm, parse_arm
 from medgan.benchmark.config import BenchmarkConfig, default_config
 from medgan.benchmark.metrics import roc_curve_points
-from medgan.training import TrainConfig
+from medgan.training import MODEL_DEFAULTS
 from medgan.utils import atomic_write_text
 from medgan.utils.figures import new_figure, save_png
 
@@ -280,13 +280,13 @@ def _departures_from_default(cfg: dict[str, Any]) -> str:
 def _gan_steps(cfg: dict[str, Any]) -> int:
     """A run's GAN steps: ``gan_steps``, or its (first) model's trainer default when it is null."""
     models = list(cfg.get("models") or BenchmarkConfig().models)
-    return cfg.get("gan_steps") or TrainConfig(model=models[0]).steps
+    return cfg.get("gan_steps") or MODEL_DEFAULTS[models[0]]["steps"]
 
 
 def _default_with_steps(cfg: dict[str, Any]) -> dict[str, Any]:
     """The default preset's options, its GAN steps resolved for the run's own model (each model has its own)."""
     ref = default_config().to_dict()
-    return {**ref, "gan_steps": _gan_steps({**ref, "models": cfg.get("models") or ref["models"]})}
+    return {**ref, "gan_steps": _gan_steps({**ref, "models": cfg.get("models")})}
 
 
 def _reading_of_departures(cfg: dict[str, Any]) -> str:
@@ -442,7 +442,7 @@ def _filter_lines(results: dict[str, Any]) -> list[str]:
 
 def _default_gan_steps(models: list[str]) -> str:
     """The trainer's default steps of each model, e.g. ``1800 (trainer default for fastgan)``."""
-    return ", ".join(f"{TrainConfig(model=m).steps} (trainer default for {m})" for m in models)
+    return ", ".join(f"{MODEL_DEFAULTS[m]['steps']} (trainer default for {m})" for m in models)
 
 
 def _hash(results: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from medgan.benchmark.synthetic import SyntheticPool
 from medgan.cli import build_parser
 from medgan.cli.benchmark import build_config
 from medgan.errors import ConfigError
+from medgan.training import MODEL_DEFAULTS
 
 from benchmark_fakes import FakeFactory, FakeSampler, small_config, tiny_data
 
@@ -249,10 +250,11 @@ def test_report_names_departures_from_the_default_preset():
 
     assert _departures_from_default(default_config().to_dict()) == ""
     text = _departures_from_default(default_config(folds=4, ratios=(0.0, 1.0), gan_steps=1000, controls=()).to_dict())
-    assert text == "folds 4 (default 5), ratios 0/1 (default 0/0.5/1/2), gan steps 1000 (default 1800), controls none " \
-                   "(default duplicate/class-weight/strong-aug)"
+    default_steps = MODEL_DEFAULTS[default_config().models[0]]["steps"]
+    assert text == f"folds 4 (default 5), ratios 0/1 (default 0/0.5/1/2), gan steps 1000 (default {default_steps}), " \
+                   "controls none (default duplicate/class-weight/strong-aug)"
     cgan_run = default_config(models=("cgan",), gan_steps=1000).to_dict()  # each model has its own default steps
-    assert _departures_from_default(cgan_run) == "gan steps 1000 (default 3000)"
+    assert _departures_from_default(cgan_run) == f"gan steps 1000 (default {MODEL_DEFAULTS['cgan']['steps']})"
     assert _departures_from_default(default_config(models=("cgan",)).to_dict()) == ""
     assert _departures_from_default(BenchmarkConfig(preset="quick").to_dict()) == ""  # presets say what they are
 
