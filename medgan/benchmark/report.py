@@ -534,6 +534,26 @@ def _rare_companion(arm: dict[str, Any], scenario: dict[str, Any]) -> dict[str, 
     return arm.get("per_class", {}).get(key) or arm.get(key)
 
 
+def _rare_class_table(results: dict[str, Any], sc: dict[str, Any]) -> list[str]:
+    """Rare-class sensitivity and specificity per arm; the overall pair too unless it is the same numbers
+    (a binary task, where the rare class is the positive class or the other one)."""
+    rare = sc["rare_class"]
+    same = sc.get("rare_metric") in ("sensitivity", "specificity")
+    head = f"| arm | {rare} sensitivity | {rare} specificity (its one-vs-rest trade-off) |"
+    head += " AUC |" if same else " sensitivity | specificity | AUC |"
+    lines = [head, "|---|---|---|---|" + ("" if same else "---|---|")]
+    for a in results["arms"]:
+        overall = "" if same else f" {_ci(a['sensitivity'])} | {_ci(a['specificity'])} |"
+        lines.append(f"| {a['name']} | {_ci(a['rare_class_sensitivity'])} | {_ci_or_dash(_rare_companion(a, sc))} |"
+                     f"{overall} {_ci(a['auc'])} |")
+    if same:
+        positive = results["data"].get("positive_class")
+        lines += ["", f"{rare} is the positive class, so these are also the overall sensitivity and specificity."
+                  if positive == rare else f"The positive class is {positive}, so {rare} sensitivity is the overall "
+                  "specificity and its specificity the overall sensitivity."]
+    return lines
+
+
 def _scenario_lines(results: dict[str, Any]) -> list[str]:
     """The scenario, the learning-curve table and the rare-class table (nothing for the full scenario)."""
     sc = results.get("scenario") or {"name": "full"}
@@ -542,11 +562,8 @@ def _scenario_lines(results: dict[str, Any]) -> list[str]:
     lines = ["## Scenario", ""]
     if sc.get("rare_class"):
         lines += [f"Rare class: the training folds keep {_fmt(sc['rare_fraction'])} % of the patients with "
-                  f"**{sc['rare_class']}** images (their other images stay); validation and test folds are whole.", "",
-                  f"| arm | {sc['rare_class']} sensitivity | {sc['rare_class']} specificity (its one-vs-rest "
-                  "trade-off) | sensitivity | specificity | AUC |", "|---|---|---|---|---|---|"]
-        lines += [f"| {a['name']} | {_ci(a['rare_class_sensitivity'])} | {_ci_or_dash(_rare_companion(a, sc))} | "
-                  f"{_ci(a['sensitivity'])} | {_ci(a['specificity'])} | {_ci(a['auc'])} |" for a in results["arms"]]
+                  f"**{sc['rare_class']}** images (their other images stay); validation and test folds are whole.", ""]
+        lines += _rare_class_table(results, sc)
         lines += ["", "![rare-class sensitivity](figures/rare_class.png)", ""]
     if len(sc.get("real_fractions", [])) > 1:
         series = ["baseline", "best_control"] + [f"{m} selected" for m in results["config"]["models"]]

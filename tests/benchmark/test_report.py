@@ -1,6 +1,6 @@
 """The plain-words verdict is generated from the numbers."""
 import pytest
-from medgan.benchmark.report import primary_sentence
+from medgan.benchmark.report import _rare_class_table, primary_sentence
 
 
 def _p(lo_s, lo_t, ratios=(1.0, 0.0), t_lo=None):
@@ -53,3 +53,31 @@ def test_chance_caveat_flags_a_near_chance_baseline(auc_ci, warned):
     assert (caveat is not None) == warned
     if warned:
         assert "near chance" in caveat and "52.5" in caveat
+
+
+def _rare_results(positive, rare_metric):
+    est = lambda m: {"mean": m, "ci95": [m - 0.1, m + 0.1]}  # noqa: E731
+    arm = {"name": "baseline", "rare_class_sensitivity": est(0.7), "sensitivity": est(0.7),
+           "specificity": est(0.9), "auc": est(0.85), "per_class": {"specificity/0": est(0.9)}}
+    sc = {"rare_class": "hemorrhage", "rare_metric": rare_metric}
+    return {"data": {"positive_class": positive}, "arms": [arm]}, sc
+
+
+def test_rare_class_table_drops_the_overall_pair_when_it_repeats_the_rare_class():
+    results, sc = _rare_results("hemorrhage", "sensitivity")
+    lines = _rare_class_table(results, sc)
+    assert lines[0].count("|") == 5 and "| sensitivity |" not in lines[0]
+    assert lines[2] == "| baseline | 70.0 [60.0, 80.0] | 90.0 [80.0, 100.0] | 85.0 [75.0, 95.0] |"
+    assert "also the overall sensitivity" in lines[-1]
+
+
+def test_rare_class_table_keeps_the_overall_pair_on_a_multi_class_task():
+    results, sc = _rare_results(None, "sensitivity/0")
+    lines = _rare_class_table(results, sc)
+    assert "| sensitivity | specificity | AUC |" in lines[0] and lines[1].count("---") == 6
+    assert len(lines) == 3
+
+
+def test_rare_class_table_says_when_the_rare_class_is_the_negative_one():
+    results, sc = _rare_results("normal", "specificity")
+    assert "hemorrhage sensitivity is the overall specificity" in _rare_class_table(results, sc)[-1]
