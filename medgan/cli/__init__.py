@@ -12,6 +12,7 @@ import sys
 
 from medgan._version import __version__
 from medgan.errors import MedganError
+from medgan.training.distributed import exit_process
 
 #: Subcommand modules, in the order ``medgan --help`` lists them (pipeline order).
 COMMAND_MODULES = ("data", "train", "synthesize", "evaluate", "benchmark", "compare", "export_bundle")
@@ -38,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the process exit status."""
+    """Run the CLI; returns the process exit status (a torchrun worker exits here, see ``exit_process``)."""
+    code = _run(argv)
+    exit_process(code)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

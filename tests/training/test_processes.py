@@ -27,10 +27,12 @@ SCRIPT = textwrap.dedent("""
         data = make_data()
         t = Trainer(cfg, data.images, data.labels, 2, "cpu", info)
         batches = [t.train_step() for _ in range(3)]
-        digest = float(sum(p.double().sum() for p in t.G.parameters()))
+        digest = float(sum(p.detach().double().sum() for p in t.G.parameters()))
         first_batch = float(t.sample_batch()[0].sum())
         with open({out!r} + f"/rank{{info.rank}}.json", "w") as fh:
             json.dump({{"params": digest, "batch": first_batch}}, fh)
+    from medgan.training.distributed import exit_process
+    exit_process(0)  # as the CLI ends a torchrun worker: no abort in C++ teardown after a good run
 """)
 
 
