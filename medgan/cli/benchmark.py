@@ -110,11 +110,11 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=0,
                    help="folds run at once, each in its own process (default 0: auto -- on CPU one 1-thread worker "
                    "per idle core, started as cores free up (two 1-thread GAN trainings made 20 %% more steps/s "
-                   "than one 2-thread one here); on a GPU up to 8 folds share the card)")
+                   "than one 2-thread one on a 2-core AVX-512 CPU); on a GPU up to 8 folds share the card)")
     p.add_argument("--cluster", metavar="auto|ADDRESS|FILE.json",
                    help="run each fold as a Dask task: auto starts a local cluster (--workers 1-thread workers, "
                    "default the idle cores); tcp://HOST:8786 or a scheduler file joins a running one, e.g. on "
-                   "Slurm (needs pip install 'medgan[cluster]'; docs/benchmark.md#on-a-cluster)")
+                   "Slurm (needs pip install 'medgan[cluster]'; docs/benchmark.md#where-folds-run---workers-and---cluster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

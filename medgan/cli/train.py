@@ -34,7 +34,7 @@ def _amp_value(text: str) -> bool | str:
 def register(subparsers) -> None:
     """Add the ``train`` subcommand."""
     p = subparsers.add_parser(
-        "train", help="train a per-class DCGAN or a conditional GAN; writes samples, log, checkpoints, export",
+        "train", help="train a GAN (default: FastGAN-style; or per-class DCGAN, conditional GAN); writes samples, log, checkpoints, export",
         description="Train a GAN on labelled slices. The run directory gets config.json, log.csv, "
         "samples/step_XXXXXX.png, checkpoints/last.pt and generator.safetensors + generator.json. "
         "Multi-process: torchrun --nproc_per_node=N -m medgan train ...")

@@ -73,7 +73,7 @@ class TrainConfig:
             BigGAN + DiffAugment runs). lecam_decay: decay of its moving averages of D's outputs.
         transition: ``(start, end)`` fractions of ``steps`` over which class conditioning is phased in
             (Shahbazi et al. ICLR 2022, "collapse by conditioning"): unconditional before ``start``,
-            fully conditional from ``end`` on; None = conditional from the first step. cgan only.
+            fully conditional from ``end`` on; None = conditional from the first step. cgan and fastgan only.
         ema_decay: decay of the EMA of G's weights (used for samples and export); 0 = no EMA.
         balanced: draw class-balanced batches (each class equally often).
         mbstd: minibatch-standard-deviation feature in D (counters mode collapse on small data).
