@@ -60,7 +60,7 @@ from medgan.benchmark.synthetic import (
 )
 from medgan.data.splits import check_no_straddle
 from medgan.errors import DataError
-from medgan.evaluation import evaluate_quality, quality_summary_markdown
+from medgan.evaluation import evaluate_quality, quality_summary_markdown, quality_warnings
 
 GanFactory = Callable[[Any, int, Path], Any]
 
@@ -443,7 +443,7 @@ def _quality(real_train: Any, real_unseen: Any, synthetic: tuple[torch.Tensor, t
                                fast=fast, umap=False)
     except Exception as exc:  # noqa: BLE001 -- a quality failure must not lose a finished fold
         return {"error": f"quality evaluation failed: {type(exc).__name__}: {exc}"}
-    return {"markdown": quality_summary_markdown(res), "dir": str(out_dir)}
+    return {"markdown": quality_summary_markdown(res), "warnings": quality_warnings(res), "dir": str(out_dir)}
 
 
 def select_candidate(candidates: dict[str, str], arms: dict[str, dict[str, Any]], metric: str) -> str:

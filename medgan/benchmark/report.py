@@ -392,6 +392,7 @@ def _quality_lines(results: dict[str, Any], out: Path) -> list[str]:
     for model, q in (results.get("quality") or {}).items():
         lines += [f"## Quality of the {model} GAN's images (first fold)", ""]
         lines += [q["markdown"] if "markdown" in q else q.get("error", "n/a"), ""]
+        lines += [f"> **Warning:** {w}\n" for w in q.get("warnings", [])]
         if "dir" in q:
             local = out / "quality" / model
             where = f"quality/{model}/quality.md" if (local / "quality.md").exists() else q["dir"]

@@ -10,7 +10,7 @@ import torch
 
 from medgan.data import grouped_split, load_data, prepare_tensors
 from medgan.errors import ConfigError, DataError
-from medgan.evaluation import evaluate_quality, quality_summary_markdown
+from medgan.evaluation import evaluate_quality, quality_summary_markdown, quality_warnings
 from medgan.synthesis import load_generator
 from medgan.utils.config import check_range
 from medgan.utils.paths import ensure_output_dir
@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
                               seed=args.seed, figures=not args.no_figures, feature_kind=args.features,
                               fast=args.fast, notes=notes, context=context)
     print(quality_summary_markdown(result))
+    for warning in quality_warnings(result):
+        print(f"warning: {warning}")
     for note in result["notes"]:
         print(f"note: {note}")
     print(f"wrote {Path(args.out) / 'quality.json'} and {Path(args.out) / 'quality.md'} ({result['seconds']} s)")

@@ -13,6 +13,7 @@ from medgan.evaluation.fidelity import density_coverage, fidelity_metrics, frech
 from medgan.evaluation.memorization import find_near_copies, memorization_report, nearest_train_distances
 from medgan.evaluation.report import quality_summary_markdown
 from medgan.evaluation.two_sample import two_sample_test
+from medgan.evaluation.verdicts import quality_warnings
 from medgan.evaluation.views import feature_correlations, knn_real_share
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "nearest_train_distances",
     "precision_recall",
     "quality_summary_markdown",
+    "quality_warnings",
     "two_sample_test",
 ]
