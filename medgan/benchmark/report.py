@@ -11,6 +11,7 @@ from medgan.benchmark.aggregate import positive_index
 from medgan.benchmark.arms import DUPLICATE, MIX, SELECTED, Arm, parse_arm
 from medgan.benchmark.config import BenchmarkConfig, default_config
 from medgan.benchmark.metrics import roc_curve_points
+from medgan.evaluation.verdicts import warning_markdown
 from medgan.training import MODEL_DEFAULTS
 from medgan.utils import atomic_write_text
 from medgan.utils.figures import new_figure, save_png
@@ -392,7 +393,7 @@ def _quality_lines(results: dict[str, Any], out: Path) -> list[str]:
     for model, q in (results.get("quality") or {}).items():
         lines += [f"## Quality of the {model} GAN's images (first fold)", ""]
         lines += [q["markdown"] if "markdown" in q else q.get("error", "n/a"), ""]
-        lines += [f"> **Warning:** {w}\n" for w in q.get("warnings", [])]
+        lines += warning_markdown(q.get("warnings", []))
         if "dir" in q:
             local = out / "quality" / model
             where = f"quality/{model}/quality.md" if (local / "quality.md").exists() else q["dir"]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medgan.evaluation.verdicts import quality_warnings
+from medgan.evaluation.verdicts import quality_warnings, warning_markdown
 from medgan.evaluation.views import plot_correlations, plot_umap, umap_embedding
 from medgan.utils import atomic_save_json, atomic_write_text
 from medgan.utils.figures import new_figure, save_png
@@ -60,7 +60,7 @@ def quality_markdown(result: dict[str, Any]) -> str:
     for note in result.get("notes", []):
         out.append(f"- **note:** {note}")
     out += ["", "## Summary", "", quality_summary_markdown(result)]
-    out += [f"> **Warning:** {w}\n" for w in quality_warnings(result)]
+    out += warning_markdown(quality_warnings(result))
     out += ["FD = Fréchet distance on features (lower is better; the bracket is real training vs real held-out, "
             "i.e. what real images score). Precision/recall/density/coverage: ~1 is ideal. MS-SSIM: synthetic "
             "close to real = real-like diversity, near 1 = mode collapse. Near-copies: synthetic images closer to "

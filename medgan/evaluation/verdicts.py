@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["NEAR_COPY_LIMIT", "RECALL_FLOOR", "LEAK_FLOOR", "quality_warnings"]
+__all__ = ["NEAR_COPY_LIMIT", "RECALL_FLOOR", "LEAK_FLOOR", "quality_warnings", "warning_markdown"]
 
 #: Share of near-copies above which a class counts as memorised (an honest generator makes ~5 %).
 NEAR_COPY_LIMIT = 0.5
@@ -60,3 +60,8 @@ def quality_warnings(result: dict[str, Any]) -> list[str]:
     for name, g in (result.get("per_class") or {}).items():
         out += [w for check in (_memorised, _collapsed, _leaking) if (w := check(name, g))]
     return out
+
+
+def warning_markdown(warnings: list[str]) -> list[str]:
+    """Markdown lines for a report: one block quote per warning."""
+    return [f"> **Warning:** {w}\n" for w in warnings]

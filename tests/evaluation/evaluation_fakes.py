@@ -5,6 +5,7 @@ import torch
 
 from medgan.data.types import PreparedData
 from medgan.data.windows import IntensityWindow
+from medgan.evaluation import evaluate_quality
 
 CLASSES = ["bright", "ring"]
 
@@ -30,3 +31,23 @@ def blobs(n_per_class: int, seed: int, size: int = 32, prefix: str = "p") -> Pre
     n = len(labels)
     return PreparedData(torch.stack(images).unsqueeze(1), torch.tensor(labels), [f"{prefix}{i}" for i in range(n)],
                         list(CLASSES), IntensityWindow(), [{} for _ in range(n)])
+
+
+#: Images per class of the shared real sets and of fresh draws.
+N_PER_CLASS = 24
+
+
+def real_pair() -> tuple[PreparedData, PreparedData]:
+    """The real training and held-out sets the evaluation tests share (independent draws)."""
+    return blobs(N_PER_CLASS, seed=1, prefix="train"), blobs(N_PER_CLASS, seed=2, prefix="hold")
+
+
+def fresh_draws() -> PreparedData:
+    """A third independent draw of the real distribution: what a perfect generator would return."""
+    return blobs(N_PER_CLASS, seed=3, prefix="syn")
+
+
+def quick_quality(real: tuple[PreparedData, PreparedData], images: torch.Tensor, labels: torch.Tensor, **kw) -> dict:
+    """``evaluate_quality`` of ``images`` against the ``real`` pair: seed 0, fast mode, no figures."""
+    train, holdout = real
+    return evaluate_quality(train, holdout, images, labels, seed=0, fast=True, figures=False, **kw)

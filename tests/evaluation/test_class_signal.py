@@ -5,17 +5,10 @@ import math
 import pytest
 import torch
 
-from medgan.evaluation import evaluate_quality, quality_summary_markdown
+from medgan.evaluation import quality_summary_markdown
 from medgan.evaluation.class_signal import class_signal
 
-from evaluation_fakes import blobs
-
-N = 24  # per class
-
-
-@pytest.fixture(scope="module")
-def real():
-    return blobs(N, seed=1, prefix="train"), blobs(N, seed=2, prefix="hold")
+from evaluation_fakes import fresh_draws, quick_quality
 
 
 def signal(real, images, labels):
@@ -25,7 +18,7 @@ def signal(real, images, labels):
 
 
 def test_real_images_as_synthetic_give_tstr_ratio_near_one_and_no_leak(real):
-    fresh = blobs(N, seed=3, prefix="syn")  # fresh draws of the real distribution, correctly labelled
+    fresh = fresh_draws()  # fresh draws of the real distribution, correctly labelled
     res = signal(real, fresh.images, fresh.labels)
     for group in [res["overall"], *res["per_class"].values()]:
         assert group["tstr_ratio"] == pytest.approx(1.0, abs=0.08)
@@ -33,7 +26,7 @@ def test_real_images_as_synthetic_give_tstr_ratio_near_one_and_no_leak(real):
 
 
 def test_a_generator_that_copies_the_other_class_leaks(real):
-    fresh = blobs(N, seed=3, prefix="syn")
+    fresh = fresh_draws()
     swapped = 1 - fresh.labels  # every "bright" image is labelled "ring" and vice versa
     res = signal(real, fresh.images, swapped)
     for name, group in res["per_class"].items():
@@ -43,7 +36,7 @@ def test_a_generator_that_copies_the_other_class_leaks(real):
 
 
 def test_one_class_copied_into_the_other_shows_in_that_class_only(real):
-    fresh = blobs(N, seed=3, prefix="syn")
+    fresh = fresh_draws()
     labels = fresh.labels.clone()
     images = torch.where((labels == 1).view(-1, 1, 1, 1), fresh.images[labels == 0][: len(labels)].repeat(2, 1, 1, 1)[: len(labels)],
                          fresh.images)  # "ring" images are bright ellipses: the ring class leaks
@@ -54,9 +47,8 @@ def test_one_class_copied_into_the_other_shows_in_that_class_only(real):
 
 
 def test_quality_report_carries_class_signal_per_class_and_overall(real):
-    train, holdout = real
-    fresh = blobs(N, seed=3, prefix="syn")
-    res = evaluate_quality(train, holdout, fresh.images, fresh.labels, seed=0, fast=True, figures=False, umap=False)
+    fresh = fresh_draws()
+    res = quick_quality(real, fresh.images, fresh.labels, umap=False)
     for group in [res["overall"], *res["per_class"].values()]:
         for key in ("tstr_auc", "real_auc", "tstr_ratio", "class_leak", "real_misclass"):
             assert key in group and (group[key] is None or math.isfinite(group[key]))

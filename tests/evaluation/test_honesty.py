@@ -4,29 +4,18 @@ import json
 import pytest
 import torch
 
-from medgan.evaluation import evaluate_quality, quality_summary_markdown
+from medgan.evaluation import quality_summary_markdown
 from medgan.models import build_generator
 
-from evaluation_fakes import blobs
+from evaluation_fakes import N_PER_CLASS as N, fresh_draws, quick_quality
 
 pytestmark = pytest.mark.slow  # four end-to-end evaluations (~10 s idle machine)
 
-N = 24  # per class
-
-
-@pytest.fixture(scope="module")
-def real():
-    return blobs(N, seed=1, prefix="train"), blobs(N, seed=2, prefix="hold")
-
-
-def run(real, images, labels, **kw):
-    train, holdout = real
-    return evaluate_quality(train, holdout, images, labels, seed=0, fast=True, figures=False, **kw)
 
 
 @pytest.fixture(scope="module")
 def results(real):
-    good = blobs(N, seed=3, prefix="syn")  # "trained" stand-in: fresh draws of the real distribution
+    good = fresh_draws()  # "trained" stand-in: fresh draws of the real distribution
     labels = good.labels
     g = build_generator("dcgan", num_classes=2, latent_dim=32, image_size=32, ngf=8)  # untrained network
     with torch.no_grad():
@@ -34,10 +23,10 @@ def results(real):
     collapsed = torch.cat([good.images[labels == c][:1].repeat(N, 1, 1, 1) for c in (0, 1)])
     copies = real[0].images.clone()
     return {
-        "good": run(real, good.images, labels),
-        "untrained": run(real, untrained, labels),
-        "collapsed": run(real, collapsed, labels),
-        "copies": run(real, copies, real[0].labels),
+        "good": quick_quality(real, good.images, labels),
+        "untrained": quick_quality(real, untrained, labels),
+        "collapsed": quick_quality(real, collapsed, labels),
+        "copies": quick_quality(real, copies, real[0].labels),
     }
 
 

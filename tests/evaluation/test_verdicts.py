@@ -1,42 +1,29 @@
 """Quality warnings: a copying generator is called memorised, a label-swapping one leaking, fresh real
 draws neither; the warnings reach quality.md and the benchmark report."""
-import pytest
 
 from medgan.benchmark.report import _quality_lines
-from medgan.evaluation import evaluate_quality, quality_warnings
+from medgan.evaluation import quality_warnings
 from medgan.evaluation.report import quality_markdown
 
-from evaluation_fakes import blobs
-
-N = 24  # per class
-
-
-@pytest.fixture(scope="module")
-def real():
-    return blobs(N, seed=1, prefix="train"), blobs(N, seed=2, prefix="hold")
-
-
-def quality(real, images, labels):
-    train, holdout = real
-    return evaluate_quality(train, holdout, images, labels, seed=0, fast=True, figures=False, umap=False)
+from evaluation_fakes import fresh_draws, quick_quality
 
 
 def test_fresh_real_draws_raise_no_memorisation_or_leak_warning(real):
-    fresh = blobs(N, seed=3, prefix="syn")
-    warnings = quality_warnings(quality(real, fresh.images, fresh.labels))
+    fresh = fresh_draws()
+    warnings = quality_warnings(quick_quality(real, fresh.images, fresh.labels))
     assert not [w for w in warnings if "near-copies" in w or "another class" in w]
 
 
 def test_copies_of_the_training_images_are_called_memorised(real):
     train, _ = real
-    warnings = quality_warnings(quality(real, train.images.clone(), train.labels.clone()))
+    warnings = quality_warnings(quick_quality(real, train.images.clone(), train.labels.clone()))
     for name in train.class_names:
         assert any(w.startswith(f"{name}:") and "near-copies" in w for w in warnings), warnings
 
 
 def test_swapped_labels_are_called_a_class_leak_in_quality_md(real):
-    fresh = blobs(N, seed=3, prefix="syn")
-    res = quality(real, fresh.images, 1 - fresh.labels)
+    fresh = fresh_draws()
+    res = quick_quality(real, fresh.images, 1 - fresh.labels)
     leaks = [w for w in quality_warnings(res) if "another class" in w]
     assert len(leaks) == len(res["class_names"])
     assert all(f"> **Warning:** {w}" in quality_markdown(res) for w in leaks)
