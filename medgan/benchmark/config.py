@@ -15,6 +15,7 @@ from typing import Any
 
 from medgan.benchmark.arms import CONTROLS, USES
 from medgan.benchmark.classifier import ClassifierConfig, check_arch
+from medgan.benchmark.selection import SELECTION_RULES
 from medgan.errors import ConfigError
 from medgan.models.registry import MODELS
 from medgan.training.config import TrainConfig
@@ -92,6 +93,8 @@ class BenchmarkConfig:
         target_sensitivity: for ``threshold="target_sensitivity"``.
         selection_metric: inner-validation metric that picks the headline arm's ratio ("auc" or
             "balanced_accuracy"; ties go to the lower validation loss, then the smaller ratio).
+        selection_rule: how that metric chooses: ``best`` (the highest) or ``one-se`` (the baseline unless
+            a synthetic use beats it by more than one standard error; :mod:`medgan.benchmark.selection`).
         classifier: the classifier shared by every arm.
         gan_steps: GAN training steps per fold (None: the GAN trainer's default).
         gan_options: extra :class:`medgan.training.TrainConfig` fields (e.g. ``{"batch_size": 32}``).
@@ -122,6 +125,7 @@ class BenchmarkConfig:
     threshold: str = "youden"
     target_sensitivity: float = 0.9
     selection_metric: str = "auc"
+    selection_rule: str = "best"
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     gan_steps: int | None = None
     gan_options: dict[str, Any] = field(default_factory=dict)
@@ -155,6 +159,8 @@ class BenchmarkConfig:
             raise ConfigError(f"unknown synthetic_filter {self.synthetic_filter!r}", f"use one of {SYNTHETIC_FILTERS}")
         if self.selection_metric not in ("auc", "balanced_accuracy"):
             raise ConfigError(f"unknown selection metric {self.selection_metric!r}", "use 'auc' or 'balanced_accuracy'")
+        if self.selection_rule not in SELECTION_RULES:
+            raise ConfigError(f"unknown selection rule {self.selection_rule!r}", f"use one of {', '.join(SELECTION_RULES)}")
         check_arch(self.classifier.arch, self.classifier.channels)
         if self.classifier.epochs < 1:
             raise ConfigError("classifier epochs must be >= 1", "e.g. 30")
@@ -281,7 +287,7 @@ def _object(value: Any, name: str) -> dict[str, Any]:
 
 #: Options added after runs were committed, with the value those runs used.
 _ADDED_DEFAULTS = {"synthetic_filter": "none", "real_fractions": [1.0], "rare_class": None, "rare_fraction": 0.2,
-                   "controls": [], "synthetic_uses": ["mix"]}
+                   "controls": [], "synthetic_uses": ["mix"], "selection_rule": "best"}
 #: What the presets compare (the class defaults above keep older configs' meaning).
 PRESET_CONTROLS = ("duplicate", "class-weight", "strong-aug")
 PRESET_USES = ("mix", "balance", "pretrain")

@@ -14,7 +14,7 @@ The best control is chosen on inner validation the same way (``best_control`` in
 
 The steps: :func:`split_fold` / :func:`restrict_split`, :func:`train_controls`, :func:`draw_pool` (GAN
 + synthetic pool, filtered by ``synthetic_filter``), :func:`train_synthetic_arms` (every mix through
-:func:`medgan.transforms.mix_real_and_synthetic`) and :func:`selected_record`.
+:func:`medgan.transforms.mix_real_and_synthetic`) and :func:`medgan.benchmark.selection.selected_record`.
 Thresholds are chosen on the inner validation split and applied unchanged to the test fold.
 """
 from __future__ import annotations
@@ -49,6 +49,7 @@ from medgan.benchmark.leakage import cross_split_duplicates
 from medgan.benchmark.metrics import called_labels, choose_thresholds, score_predictions
 from medgan.benchmark.plan import inner_split
 from medgan.benchmark.scenario import fraction_subset, rare_subset, scenario_seed
+from medgan.benchmark.selection import select_candidate, selected_record
 from medgan.benchmark.synthetic import (
     SyntheticPool,
     balance_with_real,
@@ -78,6 +79,11 @@ class FoldSplit:
     test_x: torch.Tensor
     test_y: torch.Tensor
     counts: np.ndarray  # real inner-training images per class
+
+    @property
+    def val_counts(self) -> list[int]:
+        """Validation images per class (what the selection rule's standard error needs)."""
+        return np.bincount(self.val_y.numpy(), minlength=len(self.counts)).tolist()
 
 
 def split_fold(data: Any, train_idx: np.ndarray, test_idx: np.ndarray, patients: list[str],
@@ -285,8 +291,8 @@ class _FoldRun:
                                                    self.quality_dir / model, self.fold_seed,
                                                    fast=cfg.preset == "quick")
             candidates = train_synthetic_arms(model, pool, split, cfg, trainer)
-            self.records[trainer.name(Arm(model, SELECTED))] = selected_record(candidates, self.records,
-                                                                               cfg.selection_metric)
+            self.records[trainer.name(Arm(model, SELECTED))] = selected_record(
+                candidates, self.records, cfg.selection_metric, cfg.selection_rule, split.val_counts)
         self.timing["classifier_seconds"] += trainer.seconds
 
 
@@ -399,17 +405,6 @@ def train_synthetic_arms(model: str, pool: SyntheticPool, split: FoldSplit, conf
     return candidates
 
 
-def selected_record(candidates: dict[str, str], records: dict[str, dict[str, Any]], metric: str) -> dict[str, Any]:
-    """The record of the candidate chosen on inner validation (:func:`select_candidate`), with what it was
-    chosen from; ``synthetic_ratio`` is the chosen mix ratio (0 for the baseline, None for balance/pretrain)."""
-    chosen = select_candidate(candidates, records, metric)
-    sel = dict(records[candidates[chosen]])
-    sel["synthetic_ratio"] = 0.0 if chosen == "baseline" else float(chosen[4:]) if chosen.startswith("mix ") else None
-    sel["selected_use"] = chosen
-    sel["selected_from"] = {u: records[n]["val"].get(metric) for u, n in candidates.items()}
-    return sel
-
-
 def filter_pool(pool: SyntheticPool, models: list[torch.nn.Module], thresholds: dict, positive: int | None,
                 device: torch.device) -> tuple[SyntheticPool, dict[str, list[int]]]:
     """Keep the synthetic images that ``models`` (averaged) call, at ``thresholds``, as their own class.
@@ -444,15 +439,3 @@ def _quality(real_train: Any, real_unseen: Any, synthetic: tuple[torch.Tensor, t
     except Exception as exc:  # noqa: BLE001 -- a quality failure must not lose a finished fold
         return {"error": f"quality evaluation failed: {type(exc).__name__}: {exc}"}
     return {"markdown": quality_summary_markdown(res), "warnings": quality_warnings(res), "dir": str(out_dir)}
-
-
-def select_candidate(candidates: dict[str, str], arms: dict[str, dict[str, Any]], metric: str) -> str:
-    """The candidate with the best inner-validation ``metric``; ties -> lower val loss -> earlier candidate."""
-    order = {c: i for i, c in enumerate(candidates)}
-
-    def key(c: str) -> tuple[float, float, int]:
-        v = arms[candidates[c]]["val"].get(metric, float("nan"))
-        v = v if np.isfinite(v) else -np.inf
-        return (-v, arms[candidates[c]]["val_loss"], order[c])
-
-    return min(candidates, key=key)

@@ -318,7 +318,7 @@ def _header_lines(results: dict[str, Any], command: str | None) -> list[str]:
         + f"; fingerprint `{d['fingerprint']}`.",
         f"Protocol: patient-grouped stratified {cfg['folds']}-fold x {cfg['repeats']} repeats; inner validation "
         f"{_fmt(cfg['val_fraction'])} % of each training fold (early stopping, {cfg['threshold']} threshold, ratio "
-        f"selection by validation {cfg['selection_metric']}); classifier budget max({cfg['classifier']['epochs']} "
+        f"selection by validation {cfg['selection_metric']}, {cfg.get('selection_rule', 'best')} rule); classifier budget max({cfg['classifier']['epochs']} "
         f"epochs, {cfg['classifier']['min_steps']} steps) for every arm; "
         f"GAN models {', '.join(cfg['models'])}, steps {cfg['gan_steps'] if cfg['gan_steps'] is not None else _default_gan_steps(cfg['models'])}; "
         f"preset {cfg['preset']}.", "",

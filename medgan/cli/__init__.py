@@ -15,7 +15,7 @@ from medgan.errors import MedganError
 from medgan.training.distributed import exit_process
 
 #: Subcommand modules, in the order ``medgan --help`` lists them (pipeline order).
-COMMAND_MODULES = ("data", "train", "synthesize", "evaluate", "benchmark", "compare", "export_bundle")
+COMMAND_MODULES = ("data", "train", "synthesize", "evaluate", "benchmark", "compare", "reselect", "export_bundle")
 
 
 def build_parser() -> argparse.ArgumentParser:

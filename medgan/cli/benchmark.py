@@ -12,6 +12,7 @@ from medgan.benchmark.arms import CONTROLS, USES
 from medgan.benchmark.config import SYNTHETIC_FILTERS, config_from_dict, load_config
 from medgan.benchmark.executors import check_cluster, idle_core_count
 from medgan.benchmark.protocol import run_benchmark
+from medgan.benchmark.selection import SELECTION_RULES
 from medgan.data.loaders import with_patient_regex
 from medgan.models.registry import MODELS
 from medgan.utils.config import check_range
@@ -62,6 +63,9 @@ def _add_scenario_options(p: argparse.ArgumentParser) -> None:
                    "(presets: all three); the headline compares with the best of them on inner validation")
     p.add_argument("--uses", type=_names("--uses", tuple(USES), False), metavar="NAMES",
                    help=f"ways to use synthetic images, comma-separated from {', '.join(USES)} (presets: all)")
+    p.add_argument("--selection-rule", choices=SELECTION_RULES,
+                   help="how inner validation picks the headline arm: best (highest validation AUC) or one-se (the "
+                   "baseline unless a synthetic use beats it by more than one standard error); see docs/benchmark.md")
 
 
 def register(subparsers) -> None:
@@ -133,7 +137,7 @@ def build_config(args: argparse.Namespace):
         "threshold": args.threshold, "target_sensitivity": args.target_sensitivity, "gan_steps": args.gan_steps,
         "seed": args.seed, "device": args.device, "synthetic_filter": args.synthetic_filter,
         "real_fractions": args.real_fractions, "rare_class": args.rare_class, "rare_fraction": args.rare_fraction,
-        "controls": args.controls, "synthetic_uses": args.uses,
+        "controls": args.controls, "synthetic_uses": args.uses, "selection_rule": args.selection_rule,
     }
     over = {k: v for k, v in over.items() if v is not None}
     if args.patient_regex is not None:
