@@ -161,6 +161,9 @@ class BenchmarkConfig:
             raise ConfigError(f"unknown selection metric {self.selection_metric!r}", "use 'auc' or 'balanced_accuracy'")
         if self.selection_rule not in SELECTION_RULES:
             raise ConfigError(f"unknown selection rule {self.selection_rule!r}", f"use one of {', '.join(SELECTION_RULES)}")
+        if self.selection_rule == "one-se" and 0 not in [float(r) for r in ratios]:
+            raise ConfigError("selection rule one-se keeps the baseline unless a synthetic use beats it, so it needs "
+                              f"0 in --ratios (got {list(ratios)})", "add 0 to --ratios, or use --selection-rule best")
         check_arch(self.classifier.arch, self.classifier.channels)
         if self.classifier.epochs < 1:
             raise ConfigError("classifier epochs must be >= 1", "e.g. 30")

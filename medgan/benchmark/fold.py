@@ -10,7 +10,8 @@ same classifier with the same seed and budget (kinds in :mod:`medgan.benchmark.a
 the controls (duplicated real images, a class-weighted loss, strong augmentation + MixUp), and per GAN
 model its synthetic uses (mix at every ratio, balance, pretrain-then-fine-tune, synthetic only), then
 ``selected``: the use with the best inner-validation score, chosen without looking at the test fold.
-The best control is chosen on inner validation the same way (``best_control`` in the record).
+The best control is chosen on inner validation by the highest score (``best_control`` in the record);
+the selected arm by ``selection_rule`` (:mod:`medgan.benchmark.selection`).
 
 The steps: :func:`split_fold` / :func:`restrict_split`, :func:`train_controls`, :func:`draw_pool` (GAN
 + synthetic pool, filtered by ``synthetic_filter``), :func:`train_synthetic_arms` (every mix through

@@ -269,12 +269,14 @@ def results_of(records: list[dict[str, Any]], splits: list, config: BenchmarkCon
     return results
 
 
-def rewrite_results(out_dir: str | Path, data: Any = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+def rewrite_results(out_dir: str | Path, data: Any = None, log: Callable[[str], None] = print,
+                    command: str | None = None) -> dict[str, Any]:
     """Recompute ``results.json`` and ``report.md`` (with figures) of a finished run from its saved folds.
 
     Nothing is retrained: the folds of ``out_dir/folds`` are aggregated again with the saved config; the
-    versions and wall times of the invocations that ran them are kept, and the report quotes the last
-    invocation's command. Raises :class:`DataError` when a fold is missing.
+    versions and wall times of the invocations that ran them are kept, and the report quotes ``command``
+    (default: the command it quoted, else the last invocation's). Raises :class:`DataError` when a fold
+    is missing.
     """
     out = Path(out_dir)
     saved = read_results(out)
@@ -294,7 +296,7 @@ def rewrite_results(out_dir: str | Path, data: Any = None, log: Callable[[str], 
     timing = {**results["timing"], **kept}
     results["timing"] = {**{k: timing[k] for k in saved["timing"] if k in timing}, **timing}  # saved key order
     atomic_save_json(out / "results.json", results)
-    write_report(out, results, data, command=_quoted_command(out, saved))
+    write_report(out, results, data, command=command or _quoted_command(out, saved))
     log(f"rewrote {(out / 'results.json').resolve()} and {(out / 'report.md').resolve()} from {len(done)} folds")
     return results
 

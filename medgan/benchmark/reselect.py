@@ -29,8 +29,20 @@ from medgan.utils.lock import LOCK_NAME
 _NOT_COPIED = ("gan", LOCK_NAME)
 
 
+def _as_use(key: str) -> str:
+    """A ``selected_from`` key as a use: records written before the uses existed key the candidates by
+    ratio (``"0"`` the baseline, ``"0.5"`` the mix at 0.5)."""
+    try:
+        ratio = float(key)
+    except ValueError:
+        return key
+    return "baseline" if ratio == 0 else f"mix {ratio:g}"
+
+
 def candidate_arm(model: str, use: str, real_fraction: float) -> Arm:
-    """The arm behind a selection candidate (``baseline``, ``mix <r>``, ``balance``, ``pretrain``)."""
+    """The arm behind a selection candidate (``baseline``, ``mix <r>``, ``balance``, ``pretrain``; or a
+    ratio key of an older record)."""
+    use = _as_use(use)
     if use == "baseline":
         return Arm(None, BASELINE, 0.0, real_fraction)
     if use.startswith("mix "):
@@ -49,19 +61,26 @@ def reselect_fold(record: dict[str, Any], config: BenchmarkConfig, val_counts: l
         arm = parse_arm(name)
         if arm.kind != SELECTED:
             continue
-        candidates = {u: candidate_arm(arm.model, u, arm.real_fraction).name for u in rec["selected_from"]}
+        candidates = {_as_use(u): candidate_arm(arm.model, u, arm.real_fraction).name for u in rec["selected_from"]}
         arms[name] = selected_record(candidates, arms, config.selection_metric, config.selection_rule, val_counts)
     return {**record, "arms": arms, "protocol_hash": config.protocol_hash()}
 
 
-def _copy_run(src: Path, out: Path, config: BenchmarkConfig) -> None:
-    if out.resolve() == src.resolve():
-        raise ConfigError("the re-selected run must go to another folder than RUN", "pass a new --out folder")
+def _check_folders(src: Path, out: Path, saved_hash: str, config: BenchmarkConfig) -> None:
+    """Refuse an ``out`` inside ``src`` or holding files, and a ``src`` without all its finished folds."""
+    if out.resolve() == src.resolve() or out.resolve().is_relative_to(src.resolve()):
+        raise ConfigError("the re-selected run must go to a folder outside RUN", "pass a new --out folder")
     if out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()):
         raise ConfigError(f"{out} is not empty", "choose a new folder for the re-selected run")
-    found, expected = len(list((src / "folds").glob("r*_f*.json"))), config.folds * config.repeats
+    hashes = [json.loads(p.read_text()).get("protocol_hash") for p in (src / "folds").glob("r*_f*.json")]
+    found, expected = hashes.count(saved_hash), config.folds * config.repeats
     if found < expected:
-        raise DataError(f"{src} holds {found} of its {expected} folds", "finish its benchmark first (rerun it to resume)")
+        raise DataError(f"{src} holds {found} of its {expected} folds (of its protocol)",
+                        "finish its benchmark first (rerun it to resume)")
+
+
+def _copy_run(src: Path, out: Path) -> None:
+    """Copy ``src`` into ``out`` without the GAN checkpoints and the folder lock."""
     shutil.copytree(src, out, ignore=lambda d, names: [n for n in names if Path(d) == src and n in _NOT_COPIED],
                     dirs_exist_ok=True)
 
@@ -72,10 +91,12 @@ def reselect_run(run_dir: str | Path, out_dir: str | Path, rule: str, data: Any 
     the new ``results.json`` dict (nothing is retrained; the GAN checkpoints are not copied)."""
     src, out = Path(run_dir), Path(out_dir)
     saved = read_results(src)
-    config = replace(BenchmarkConfig.from_dict(saved["config"]), selection_rule=rule).validate()
+    old = BenchmarkConfig.from_dict(saved["config"])
+    config = replace(old, selection_rule=rule).validate()
+    _check_folders(src, out, old.protocol_hash(), config)
     data = load_prepared(config) if data is None else data
     labels, k = data.labels.numpy(), len(data.class_names)
-    _copy_run(src, out, config)
+    _copy_run(src, out)
     for path in sorted((out / "folds").glob("r*_f*.json")):
         record = json.loads(path.read_text())
         val_counts = np.bincount(labels[record["indices"]["val"]], minlength=k).tolist()
@@ -88,4 +109,4 @@ def reselect_run(run_dir: str | Path, out_dir: str | Path, rule: str, data: Any 
         atomic_save_json(out / "config.json", {**payload, "config": config.to_dict(),
                                                "protocol_hash": config.protocol_hash()})
     log(f"re-chose the selected arms of {src} by the {rule} rule into {out}")
-    return rewrite_results(out, data=data, log=log)
+    return rewrite_results(out, data=data, log=log, command=f"medgan reselect {src} --rule {rule} --out {out}")

@@ -9,12 +9,16 @@ ceiling. Two rules:
   to the earlier candidate (the rule of every run committed before 2026-12-07);
 - ``one-se``: the one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani & Friedman, *The
   Elements of Statistical Learning*, 2nd ed., section 7.10): the simplest candidate -- the baseline --
-  is kept unless the best candidate beats it by more than one standard error of the best candidate's
-  validation metric. A synthetic use must earn its place by more than validation noise.
+  is kept unless the best candidate beats it by more than one standard error (the larger of the two
+  candidates' errors: at a validation AUC of 1.0 the error is 0, and a one-pair margin over a baseline at
+  0.99 is no evidence). A synthetic use must earn its place by more than validation noise. It needs the
+  baseline among the candidates (0 in ``ratios``).
 
 Standard errors: AUC by Hanley & McNeil (1982) from the AUC and the class counts (per scored class,
-averaged: the upper bound for perfectly correlated one-vs-rest AUCs); balanced accuracy by the binomial
-error of each class's recall.
+averaged, skipping classes absent from validation: the upper bound for perfectly correlated one-vs-rest
+AUCs); balanced accuracy, binary, from sensitivity and specificity; multi-class, the binomial error at
+the mean recall for each class present (the per-class arg-max recalls are not saved). An error that
+cannot be computed keeps the baseline.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
 
 
 def _scored_classes(val: dict[str, float]) -> list[int]:
+    """The classes an arm's validation scores were computed for (``auc/<c>`` keys)."""
     return sorted(int(k.split("/")[1]) for k in val if k.startswith("auc/"))
 
 
@@ -52,13 +57,16 @@ def validation_standard_error(val: dict[str, float], metric: str, class_counts: 
     total, classes = sum(counts), _scored_classes(val)
     if metric == "auc":
         errors = [auc_standard_error(val[f"auc/{c}"], counts[c], total - counts[c]) for c in classes]
+        errors = [e for e in errors if np.isfinite(e)]
         return float(np.mean(errors)) if errors else float("nan")
     if len(classes) == 1:
         c = classes[0]
+        if not 0 < counts[c] < total:
+            return float("nan")
         sens, spec = val[f"sensitivity/{c}"], val[f"specificity/{c}"]
-        return 0.5 * math.sqrt(sens * (1 - sens) / max(counts[c], 1) + spec * (1 - spec) / max(total - counts[c], 1))
-    mean = val["balanced_accuracy"]
-    return math.sqrt(sum(mean * (1 - mean) / max(n, 1) for n in counts)) / max(len(counts), 1)
+        return 0.5 * math.sqrt(sens * (1 - sens) / counts[c] + spec * (1 - spec) / (total - counts[c]))
+    present, mean = [n for n in counts if n > 0], val["balanced_accuracy"]
+    return math.sqrt(sum(mean * (1 - mean) / n for n in present)) / len(present) if present else float("nan")
 
 
 def select_candidate(candidates: dict[str, str], arms: dict[str, dict[str, Any]], metric: str, rule: str = "best",
@@ -67,8 +75,11 @@ def select_candidate(candidates: dict[str, str], arms: dict[str, dict[str, Any]]
 
     ``best``: highest validation ``metric``; ties -> lower validation loss -> earlier candidate.
     ``one-se``: the ``best`` choice unless it beats the baseline candidate by no more than one standard
-    error of its own validation metric (``class_counts``: the validation split's images per class).
+    error (the larger of the two candidates'; ``class_counts``: the validation split's images per class).
+    Raises ValueError for an unknown rule, or for ``one-se`` without a baseline candidate or counts.
     """
+    if rule not in SELECTION_RULES:
+        raise ValueError(f"unknown selection rule {rule!r}; use one of {SELECTION_RULES}")
     order = {c: i for i, c in enumerate(candidates)}
 
     def value(c: str) -> float:
@@ -76,12 +87,13 @@ def select_candidate(candidates: dict[str, str], arms: dict[str, dict[str, Any]]
         return v if np.isfinite(v) else -np.inf
 
     best = min(candidates, key=lambda c: (-value(c), arms[candidates[c]]["val_loss"], order[c]))
-    if rule == "best" or SIMPLEST not in candidates or best == SIMPLEST:
+    if rule == "best" or best == SIMPLEST:
         return best
-    if class_counts is None:
-        raise ValueError("the one-se rule needs the validation split's class counts")
-    se = validation_standard_error(arms[candidates[best]]["val"], metric, class_counts)
-    return best if value(best) - value(SIMPLEST) > (se if np.isfinite(se) else 0.0) else SIMPLEST
+    if SIMPLEST not in candidates or class_counts is None:
+        raise ValueError("the one-se rule needs the baseline among the candidates and the validation class counts")
+    errors = [validation_standard_error(arms[candidates[c]]["val"], metric, class_counts) for c in (best, SIMPLEST)]
+    se = max(errors) if all(np.isfinite(errors)) else float("nan")
+    return best if np.isfinite(se) and value(best) - value(SIMPLEST) > se else SIMPLEST
 
 
 def selected_record(candidates: dict[str, str], records: dict[str, dict[str, Any]], metric: str,

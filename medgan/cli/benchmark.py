@@ -64,7 +64,7 @@ def _add_scenario_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--uses", type=_names("--uses", tuple(USES), False), metavar="NAMES",
                    help=f"ways to use synthetic images, comma-separated from {', '.join(USES)} (presets: all)")
     p.add_argument("--selection-rule", choices=SELECTION_RULES,
-                   help="how inner validation picks the headline arm: best (highest validation AUC) or one-se (the "
+                   help="how inner validation picks the headline arm: best (highest validation metric) or one-se (the "
                    "baseline unless a synthetic use beats it by more than one standard error); see docs/benchmark.md")
 
 

@@ -5,6 +5,8 @@ import pytest
 
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.selection import auc_standard_error, select_candidate, validation_standard_error
+from medgan.cli import build_parser
+from medgan.cli.benchmark import build_config
 from medgan.errors import ConfigError
 
 
@@ -58,12 +60,32 @@ def test_a_tie_goes_to_the_lower_loss_under_best_and_to_the_baseline_under_one_s
     assert select_candidate(CANDIDATES, arms, "auc", "one-se", [16, 16]) == "baseline"
 
 
-def test_without_a_baseline_candidate_one_se_is_the_best_rule():
+def test_a_perfect_validation_auc_does_not_beat_a_baseline_one_pair_short():
+    arms = _arms(**{"baseline": 0.9922, "mix 1": 1.0})  # one of 256 pairs misordered; SE(1.0) is 0
+    assert select_candidate(CANDIDATES, arms, "auc", "best") == "mix 1"
+    assert select_candidate(CANDIDATES, arms, "auc", "one-se", [16, 16]) == "baseline"
+
+
+def test_an_error_that_cannot_be_computed_keeps_the_baseline():
+    arms = _arms(**{"baseline": 0.80, "mix 1": 0.97})
+    assert select_candidate(CANDIDATES, arms, "auc", "one-se", [0, 16]) == "baseline"
+
+
+def test_one_se_without_a_baseline_candidate_or_an_unknown_rule_is_refused():
     arms = _arms(**{"mix 1": 0.90, "balance": 0.91})
-    candidates = {"mix 1": "mix 1", "balance": "balance"}
-    assert select_candidate(candidates, arms, "auc", "one-se", [16, 16]) == "balance"
+    with pytest.raises(ValueError, match="needs the baseline"):
+        select_candidate({"mix 1": "mix 1", "balance": "balance"}, arms, "auc", "one-se", [16, 16])
+    with pytest.raises(ValueError, match="unknown selection rule"):
+        select_candidate(CANDIDATES, _arms(baseline=0.9, **{"mix 1": 0.9}), "auc", "Best")
+    with pytest.raises(ConfigError, match="needs 0 in --ratios"):
+        BenchmarkConfig(ratios=(1.0, 2.0), selection_rule="one-se").validate()
 
 
 def test_unknown_rule_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown selection rule 'strict'"):
         BenchmarkConfig(selection_rule="strict").validate()
+
+
+def test_selection_rule_flag_sets_the_config(tmp_path):
+    args = build_parser().parse_args(["benchmark", "--out", str(tmp_path), "--selection-rule", "one-se"])
+    assert build_config(args).selection_rule == "one-se"
