@@ -16,7 +16,7 @@ import sklearn
 import torch
 
 from medgan._version import __version__
-from medgan.benchmark.arms import BASELINE, SELECTED, Arm, arm_fields, parse_arm, planned_arms
+from medgan.benchmark.arms import BASELINE, SELECTED, Arm, arm_fields, parse_arm, planned_arms, use_of_ratio
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.metrics import METRICS, WeightedScorer
 from medgan.benchmark.stats import (
@@ -198,7 +198,7 @@ def _selected_use(record: dict[str, Any], ratio: float | None) -> str:
     """What a fold's selected arm chose (records saved before synthetic uses existed: from the ratio)."""
     if "selected_use" in record:
         return record["selected_use"]
-    return "baseline" if ratio == 0 else f"mix {ratio:g}"
+    return use_of_ratio(ratio)
 
 
 def _endpoint(e: dict[str, Any], key: str, metrics: Sequence[str]) -> dict[str, Any]:

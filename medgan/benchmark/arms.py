@@ -140,6 +140,32 @@ def parse_arm(name: str) -> Arm:
                     "arm names look like 'baseline', 'cgan ratio 0.5', 'cgan selected', 'cgan synthetic only'")
 
 
+def use_of_ratio(ratio: float) -> str:
+    """The selection candidate a mix ratio stands for: ``baseline`` at 0, else ``mix <r>``."""
+    return "baseline" if ratio == 0 else f"mix {ratio:g}"
+
+
+def ratio_of_use(use: str) -> float | None:
+    """The mix ratio of a selection candidate: 0 for ``baseline``, r for ``mix <r>``, None for the others."""
+    if use == "baseline":
+        return 0.0
+    return float(use[4:]) if use.startswith("mix ") else None
+
+
+def candidate_arm(model: str, use: str, real_fraction: float = 1.0) -> Arm:
+    """The arm behind a selection candidate of ``model``'s selected arm (``baseline``, ``mix <r>``,
+    ``balance``, ``pretrain``); DataError for another name."""
+    ratio = ratio_of_use(use)
+    if ratio == 0:
+        return Arm(None, BASELINE, 0.0, real_fraction)
+    if ratio is not None:
+        return Arm(model, MIX, ratio, real_fraction)
+    if use not in ("balance", "pretrain"):
+        raise DataError(f"unknown selection candidate {use!r} in a fold record",
+                        "the folder was written by another medgan version: rerun its benchmark")
+    return Arm(model, USES[use], None, real_fraction)
+
+
 def control_arms(controls: Sequence[str], ratios: Sequence[float]) -> list[Arm]:
     """The control arms of one real fraction: duplicates at every synthetic ratio, then the others."""
     arms = [Arm(None, DUPLICATE, float(r)) for r in ratios] if "duplicate" in controls else []

@@ -161,7 +161,7 @@ class BenchmarkConfig:
             raise ConfigError(f"unknown selection metric {self.selection_metric!r}", "use 'auc' or 'balanced_accuracy'")
         if self.selection_rule not in SELECTION_RULES:
             raise ConfigError(f"unknown selection rule {self.selection_rule!r}", f"use one of {', '.join(SELECTION_RULES)}")
-        if self.selection_rule == "one-se" and 0 not in [float(r) for r in ratios]:
+        if self.selection_rule == "one-se" and not self.baseline_is_candidate:
             raise ConfigError("selection rule one-se keeps the baseline unless a synthetic use beats it, so it needs "
                               f"0 in --ratios (got {list(ratios)})", "add 0 to --ratios, or use --selection-rule best")
         check_arch(self.classifier.arch, self.classifier.channels)
@@ -234,6 +234,11 @@ class BenchmarkConfig:
                 TrainConfig.from_dict({**wanted, **self.gan_options, "device": "cpu"})
             except ConfigError as exc:
                 raise ConfigError(f"gan_options (the GAN trained in each fold): {exc.message}", exc.hint) from None
+
+    @property
+    def baseline_is_candidate(self) -> bool:
+        """Whether the selected arm may choose the baseline (0 among the ratios)."""
+        return 0 in [float(r) for r in self.ratios]
 
     @property
     def synthetic_ratios(self) -> tuple[float, ...]:

@@ -41,6 +41,7 @@ from medgan.benchmark.arms import (
     STRONG_AUG,
     Arm,
     control_arms,
+    use_of_ratio,
 )
 from medgan.benchmark.classifier import Recipe, predict_proba, train_classifier
 from medgan.benchmark.controls import StrongAugment, class_weights, duplicate_real, mixup, weighted_loss
@@ -381,11 +382,11 @@ def train_synthetic_arms(model: str, pool: SyntheticPool, split: FoldSplit, conf
     order (``baseline`` first when 0 is among the ratios, then ``mix <r>`` by ratio, ``balance``, ``pretrain``)."""
     real = (split.inner.images, split.inner.labels)
     uses = config.synthetic_uses
-    candidates = {"baseline": trainer.name(Arm(None, BASELINE))} if 0.0 in [float(r) for r in config.ratios] else {}
+    candidates = {use_of_ratio(0): trainer.name(Arm(None, BASELINE))} if config.baseline_is_candidate else {}
     for r in config.synthetic_ratios if "mix" in uses else ():
         arm = Arm(model, MIX, r)
         trainer.train(arm, dataset_tensors(mix_with_real(pool, real, r)), r)
-        candidates[f"mix {r:g}"] = trainer.name(arm)
+        candidates[use_of_ratio(r)] = trainer.name(arm)
     if "balance" in uses:
         arm, xy = Arm(model, BALANCE), dataset_tensors(balance_with_real(pool, real))
         if len(xy[1]) == len(real[1]):  # balanced already: nothing to add, the baseline's classifier

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from medgan.benchmark.aggregate import positive_index
-from medgan.benchmark.arms import DUPLICATE, MIX, SELECTED, Arm, parse_arm
+from medgan.benchmark.arms import DUPLICATE, MIX, SELECTED, Arm, parse_arm, use_of_ratio
 from medgan.benchmark.config import BenchmarkConfig, default_config
 from medgan.benchmark.metrics import roc_curve_points
 from medgan.evaluation.verdicts import warning_markdown
@@ -196,7 +196,7 @@ def primary_sentence(model: str, p: dict[str, Any], positive: str | None = None)
 def _chosen_sentence(ratios: list, uses: list[str]) -> str:
     """What the inner validation split chose per fold (uses where balance/pretrain exist, else ratios)."""
     if not uses:
-        uses = ["baseline" if r == 0 else f"mix {r:g}" for r in ratios if r is not None]
+        uses = [use_of_ratio(r) for r in ratios if r is not None]
     if not uses:
         return ""
     kept = sum(1 for u in uses if u == "baseline")

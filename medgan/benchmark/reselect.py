@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from medgan.benchmark.arms import BALANCE, BASELINE, MIX, PRETRAIN, SELECTED, Arm, parse_arm
-from medgan.benchmark.compare import read_results
+from medgan.benchmark.arms import SELECTED, candidate_arm, parse_arm, use_of_ratio
+from medgan.benchmark.compare import load_folds
 from medgan.benchmark.config import BenchmarkConfig
 from medgan.benchmark.protocol import load_prepared, rewrite_results
 from medgan.benchmark.selection import selected_record
@@ -33,25 +33,9 @@ def _as_use(key: str) -> str:
     """A ``selected_from`` key as a use: records written before the uses existed key the candidates by
     ratio (``"0"`` the baseline, ``"0.5"`` the mix at 0.5)."""
     try:
-        ratio = float(key)
+        return use_of_ratio(float(key))
     except ValueError:
         return key
-    return "baseline" if ratio == 0 else f"mix {ratio:g}"
-
-
-def candidate_arm(model: str, use: str, real_fraction: float) -> Arm:
-    """The arm behind a selection candidate (``baseline``, ``mix <r>``, ``balance``, ``pretrain``; or a
-    ratio key of an older record)."""
-    use = _as_use(use)
-    if use == "baseline":
-        return Arm(None, BASELINE, 0.0, real_fraction)
-    if use.startswith("mix "):
-        return Arm(model, MIX, float(use[4:]), real_fraction)
-    kinds = {"balance": BALANCE, "pretrain": PRETRAIN}
-    if use not in kinds:
-        raise DataError(f"unknown selection candidate {use!r} in a fold record",
-                        "the folder was written by another medgan version: rerun its benchmark")
-    return Arm(model, kinds[use], None, real_fraction)
 
 
 def reselect_fold(record: dict[str, Any], config: BenchmarkConfig, val_counts: list[int]) -> dict[str, Any]:
@@ -61,19 +45,19 @@ def reselect_fold(record: dict[str, Any], config: BenchmarkConfig, val_counts: l
         arm = parse_arm(name)
         if arm.kind != SELECTED:
             continue
-        candidates = {_as_use(u): candidate_arm(arm.model, u, arm.real_fraction).name for u in rec["selected_from"]}
+        uses = [_as_use(u) for u in rec["selected_from"]]
+        candidates = {u: candidate_arm(arm.model, u, arm.real_fraction).name for u in uses}
         arms[name] = selected_record(candidates, arms, config.selection_metric, config.selection_rule, val_counts)
     return {**record, "arms": arms, "protocol_hash": config.protocol_hash()}
 
 
-def _check_folders(src: Path, out: Path, saved_hash: str, config: BenchmarkConfig) -> None:
-    """Refuse an ``out`` inside ``src`` or holding files, and a ``src`` without all its finished folds."""
+def _check_folders(src: Path, out: Path, folds: list[dict[str, Any]], config: BenchmarkConfig) -> None:
+    """Refuse an ``out`` inside ``src`` or holding files, and a ``src`` without all its finished ``folds``."""
     if out.resolve() == src.resolve() or out.resolve().is_relative_to(src.resolve()):
         raise ConfigError("the re-selected run must go to a folder outside RUN", "pass a new --out folder")
     if out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()):
         raise ConfigError(f"{out} is not empty", "choose a new folder for the re-selected run")
-    hashes = [json.loads(p.read_text()).get("protocol_hash") for p in (src / "folds").glob("r*_f*.json")]
-    found, expected = hashes.count(saved_hash), config.folds * config.repeats
+    found, expected = len(folds), config.folds * config.repeats
     if found < expected:
         raise DataError(f"{src} holds {found} of its {expected} folds (of its protocol)",
                         "finish its benchmark first (rerun it to resume)")
@@ -90,17 +74,18 @@ def reselect_run(run_dir: str | Path, out_dir: str | Path, rule: str, data: Any 
     """Copy the finished run ``run_dir`` to ``out_dir`` with its selected arms chosen by ``rule``; returns
     the new ``results.json`` dict (nothing is retrained; the GAN checkpoints are not copied)."""
     src, out = Path(run_dir), Path(out_dir)
-    saved = read_results(src)
+    by_fold, saved = load_folds(src)
     old = BenchmarkConfig.from_dict(saved["config"])
     config = replace(old, selection_rule=rule).validate()
-    _check_folders(src, out, old.protocol_hash(), config)
+    folds = [rec for rec in by_fold.values() if rec.get("protocol_hash") == old.protocol_hash()]
+    _check_folders(src, out, folds, config)
     data = load_prepared(config) if data is None else data
     labels, k = data.labels.numpy(), len(data.class_names)
     _copy_run(src, out)
-    for path in sorted((out / "folds").glob("r*_f*.json")):
-        record = json.loads(path.read_text())
+    for record in folds:
         val_counts = np.bincount(labels[record["indices"]["val"]], minlength=k).tolist()
-        atomic_save_json(path, reselect_fold(record, config, val_counts))
+        atomic_save_json(out / "folds" / f"r{record['repeat']}_f{record['fold']}.json",
+                         reselect_fold(record, config, val_counts))
     results = json.loads((out / "results.json").read_text())
     results["config"] = config.to_dict()
     atomic_save_json(out / "results.json", results)

@@ -27,6 +27,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from medgan.benchmark.arms import ratio_of_use
+
 SELECTION_RULES = ("best", "one-se")
 #: The candidate the one-standard-error rule prefers: the simplest (real images only).
 SIMPLEST = "baseline"
@@ -102,7 +104,7 @@ def selected_record(candidates: dict[str, str], records: dict[str, dict[str, Any
     chosen from; ``synthetic_ratio`` is the chosen mix ratio (0 for the baseline, None for balance/pretrain)."""
     chosen = select_candidate(candidates, records, metric, rule, class_counts)
     sel = dict(records[candidates[chosen]])
-    sel["synthetic_ratio"] = 0.0 if chosen == "baseline" else float(chosen[4:]) if chosen.startswith("mix ") else None
+    sel["synthetic_ratio"] = ratio_of_use(chosen)
     sel["selected_use"] = chosen
     sel["selected_from"] = {u: records[n]["val"].get(metric) for u, n in candidates.items()}
     return sel
