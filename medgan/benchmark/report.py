@@ -256,7 +256,8 @@ def write_report(out: Path, results: dict[str, Any], data: Any, command: str | N
 
 
 #: Options whose change from the default preset makes a run's evidence weaker (or different) in kind.
-_PROTOCOL_KEYS = ("folds", "repeats", "ratios", "gan_steps", "image_size", "tstr", "controls", "synthetic_uses")
+_PROTOCOL_KEYS = ("folds", "repeats", "ratios", "models", "gan_steps", "image_size", "tstr", "controls", "synthetic_uses",
+                  "selection_rule")
 
 
 def _shown(value: Any) -> str:

@@ -254,8 +254,11 @@ def test_report_names_departures_from_the_default_preset():
     assert text == f"folds 4 (default 5), ratios 0/1 (default 0/0.5/1/2), gan steps 1000 (default {default_steps}), " \
                    "controls none (default duplicate/class-weight/strong-aug)"
     cgan_run = default_config(models=("cgan",), gan_steps=1000).to_dict()  # each model has its own default steps
-    assert _departures_from_default(cgan_run) == f"gan steps 1000 (default {MODEL_DEFAULTS['cgan']['steps']})"
-    assert _departures_from_default(default_config(models=("cgan",)).to_dict()) == ""
+    assert _departures_from_default(cgan_run) == \
+        f"models cgan (default fastgan), gan steps 1000 (default {MODEL_DEFAULTS['cgan']['steps']})"
+    assert _departures_from_default(default_config(models=("cgan",)).to_dict()) == "models cgan (default fastgan)"
+    one_se = default_config(selection_rule="one-se").to_dict()
+    assert _departures_from_default(one_se) == "selection rule one-se (default best)"
     assert _departures_from_default(BenchmarkConfig(preset="quick").to_dict()) == ""  # presets say what they are
 
 
