@@ -214,6 +214,22 @@ def test_committed_runs_keep_their_protocol_hash():
         assert fold_hashes == {BenchmarkConfig.from_dict(config).protocol_hash()}, results.parent.name
 
 
+def test_config_files_of_committed_runs_rerun_their_protocol():
+    """``--config pipelines/configs/RUN.json`` reruns the committed run RUN: the same protocol hash."""
+    from pathlib import Path
+
+    from medgan.benchmark.config import load_config
+
+    root = Path(__file__).resolve().parents[2]
+    pairs = [(root / "pipelines" / "configs" / f"{r.parent.name}.json", r)
+             for r in sorted((root / "docs" / "results").glob("*/results.json"))]
+    pairs = [(c, r) for c, r in pairs if c.exists()]
+    assert pairs, "the committed runs have their config files in pipelines/configs"
+    for config_file, results in pairs:
+        saved = BenchmarkConfig.from_dict(json.loads(results.read_text())["config"]).protocol_hash()
+        assert load_config(str(config_file)).protocol_hash() == saved, config_file.name
+
+
 def test_classifier_ensemble_averages_seeds(finished, tmp_path):
     out, data, _, _ = finished
     cfg = small_config()
