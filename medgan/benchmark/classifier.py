@@ -30,6 +30,7 @@ from medgan.benchmark.augment import ClassicAugment
 from medgan.benchmark.metrics import macro_auc
 from medgan.errors import ConfigError
 from medgan.training.supervised import fit_classifier
+from medgan.utils.tensors import plain_tensor
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _fork_devices(device: torch.device) -> list[int]:
 def predict_proba(model: nn.Module, images: torch.Tensor, device: torch.device | str = "cpu",
                   batch_size: int = 256) -> np.ndarray:
     """Softmax class probabilities (N, C) as float64 numpy."""
-    device = torch.device(device)
+    device, images = torch.device(device), plain_tensor(images)
     model.eval()
     out = [torch.softmax(model(images[i:i + batch_size].to(device)).float(), 1).cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(out).double().numpy() if out else np.zeros((0, 0))
@@ -180,8 +181,8 @@ def train_classifier(
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.15)
         gen = torch.Generator().manual_seed(seed)
-        vx, vy = val_x.to(device), val_y.long().to(device)
-        fit = fit_classifier(model, train_x.float().to(device), train_y.long().to(device), steps, config.batch_size,
+        vx, vy = plain_tensor(val_x).to(device), val_y.long().to(device)
+        fit = fit_classifier(model, plain_tensor(train_x).float().to(device), train_y.long().to(device), steps, config.batch_size,
                              opt, gen, augment=recipe.augment or ClassicAugment(), scheduler=sched, eval_every=every,
                              eval_from=steps // 4, loss_fn=recipe.loss_fn, mix=recipe.mix, patience=config.patience,
                              evaluate=(lambda m: _val_score(m, vx, vy)) if len(vy) else (lambda m: (0.5, None)))

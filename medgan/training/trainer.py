@@ -21,6 +21,7 @@ from medgan.models.fastgan import FastGANDiscriminator, reconstruction_loss
 from medgan.training.config import TrainConfig
 from medgan.training.distributed import DistInfo, allreduce_gradients
 from medgan.utils.seeding import derive_training_seed
+from medgan.utils.tensors import plain_tensor
 
 
 def _has_batchnorm(module: nn.Module) -> bool:
@@ -57,7 +58,7 @@ class Trainer:
         self.augment = DiffAugment(config.diffaugment)
         self.reconstructs = isinstance(self.D, FastGANDiscriminator) and config.recon_weight > 0
         self.d_separate = _has_batchnorm(self.D)  # BN in D: real and fake in separate batches (Radford)
-        self.images = images.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
+        self.images = plain_tensor(images).to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
         self.labels = labels.to(self.device, torch.int64)
         order = torch.argsort(self.labels.cpu(), stable=True)
         counts = torch.bincount(self.labels.cpu(), minlength=self.num_classes)
